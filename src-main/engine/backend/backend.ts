@@ -1,0 +1,144 @@
+/**
+ * Picks and starts the tfjs backend. `auto` tries, in order: tensorflow (libtensorflow through the optional
+ * @tensorflow/tfjs-node-gpu / tfjs-node), webgpu (Dawn from the `webgpu` package), wasm, cpu.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from './tf';
+import type { BackendChoice, BackendName, BackendReport } from '../../protocol/engine-types';
+import { UserError } from '../errors';
+
+export type { BackendChoice, BackendName };
+
+/** The order `auto` tries them in. */
+export const BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/** The backend in use, the device in words ("NVIDIA H100 80GB HBM3 (WebGPU on Dawn)"), and what `auto` skipped and why. */
+export type BackendInfo = BackendReport;
+
+const require = createRequire(import.meta.url);
+
+/** Each starter returns the device description, or throws with the reason the backend cannot run here. */
+const starters: Record<BackendName, () => Promise<string>> = {
+  async tensorflow() {
+    let gpu = true;
+    try {
+      require('@tensorflow/tfjs-node-gpu');
+    } catch (errGpu) {
+      gpu = false;
+      try {
+        require('@tensorflow/tfjs-node');
+      } catch {
+        throw new Error(`@tensorflow/tfjs-node-gpu is not installed or cannot load (${firstLine(errGpu)})`);
+      }
+    }
+    await activate('tensorflow');
+    return gpu ? 'libtensorflow (CUDA build)' : 'libtensorflow (CPU build)';
+  },
+  async webgpu() {
+    const missing = missingGpuLoader();
+    if (missing) throw new Error(missing);
+    const { create, globals } = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
+    Object.assign(globalThis, globals);
+    const gpu = create([]);
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('Dawn found no GPU adapter (no Vulkan, Metal or D3D12 driver)');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    await activate('webgpu');
+    const i = adapter.info;
+    return [i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || 'GPU', '(WebGPU on Dawn)'].join(' ');
+  },
+  async wasm() {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(wasmDir());
+    await activate('wasm');
+    return `CPU: ${cpuModel()} (WebAssembly SIMD, 1 thread)`;
+  },
+  async cpu() {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await activate('cpu');
+    return `CPU: ${cpuModel()} (plain JavaScript)`;
+  },
+};
+
+let current: BackendInfo | null = null;
+
+export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (current && (choice === 'auto' || choice === current.name)) return current;
+  if (choice !== 'auto') {
+    try {
+      current = { name: choice, device: await starters[choice](), skipped: [] };
+      return current;
+    } catch (err) {
+      throw new UserError(`the ${choice} backend cannot run here: ${firstLine(err)}`, 'Choose another backend (--backend auto picks the best one that works).');
+    }
+  }
+  const skipped: Array<{ name: BackendName; reason: string }> = [];
+  for (const name of BACKENDS) {
+    try {
+      current = { name, device: await starters[name](), skipped };
+      return current;
+    } catch (err) {
+      skipped.push({ name, reason: firstLine(err) });
+    }
+  }
+  throw new UserError(`no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+export function currentBackend(): BackendInfo {
+  if (!current) throw new Error('initBackend() has not been called');
+  return current;
+}
+
+/**
+ * setBackend resolves false (it does not throw) when a backend fails to initialise, and tells why only
+ * through console.warn: collect that as the reason instead of printing it. Once a backend runs,
+ * production mode silences tfjs's advice to install tfjs-node and skips its debug checks.
+ */
+async function activate(name: BackendName): Promise<void> {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.map(String).join(' '));
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) {
+      const reason = warnings.map((w) => w.split('\n')[0]).find((w) => !w.startsWith('Initialization of backend'));
+      throw new Error(reason ?? `tf.setBackend('${name}') failed`);
+    }
+    await tf.ready();
+  } finally {
+    console.warn = warn;
+  }
+  tf.env().set('PROD', true);
+}
+
+/**
+ * Dawn prints a warning of its own when it cannot load the Vulkan loader; on Linux check for the
+ * loader first so `auto` skips webgpu quietly, with the reason.
+ */
+function missingGpuLoader(): string | null {
+  if (process.platform !== 'linux') return null;
+  const dirs = [...(process.env['LD_LIBRARY_PATH'] ?? '').split(':'), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64'];
+  if (dirs.some((d) => d && existsSync(join(d, 'libvulkan.so.1')))) return null;
+  return 'no Vulkan loader (libvulkan.so.1) is installed; install your GPU driver and libvulkan1';
+}
+
+/** The folder of the .wasm binaries: beside the bundle when bundled, else in node_modules. */
+function wasmDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(here, 'tfjs-backend-wasm-simd.wasm'))) return here + '/';
+  return dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/';
+}
+
+function cpuModel(): string {
+  const list = cpus();
+  return `${list[0]?.model.trim() ?? 'unknown'}, ${list.length} cores`;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}

@@ -1,0 +1,127 @@
+/**
+ * A model's tokenizer (`tokenizer.json` through @huggingface/tokenizers) and its chat template
+ * (`tokenizer_config.json` or `chat_template.jinja`, rendered with @huggingface/jinja).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { UserError } from '../errors';
+
+export type Role = 'system' | 'user' | 'assistant';
+export interface ChatMessage {
+  readonly role: Role;
+  readonly content: string;
+}
+
+interface TokenizerConfig {
+  bos_token?: unknown;
+  eos_token?: unknown;
+  pad_token?: unknown;
+  chat_template?: unknown;
+}
+
+export class ChatTokenizer {
+  private constructor(
+    private readonly tokenizer: Tokenizer,
+    private readonly template: Template | null,
+    readonly bosToken: string | null,
+    readonly eosToken: string | null,
+    readonly padToken: string | null,
+  ) {}
+
+  static async load(dir: string): Promise<ChatTokenizer> {
+    const tokenizerPath = join(dir, 'tokenizer.json');
+    if (!existsSync(tokenizerPath)) {
+      throw new UserError(
+        `${dir} has no tokenizer.json`,
+        'TuneBoard needs the fast-tokenizer file tokenizer.json; save it with transformers (tokenizer.save_pretrained) into the model folder.',
+      );
+    }
+    const tokenizerJson = await readJson(tokenizerPath);
+    const configPath = join(dir, 'tokenizer_config.json');
+    const config = (existsSync(configPath) ? await readJson(configPath) : {}) as TokenizerConfig;
+    const source = await chatTemplateSource(dir, config);
+    let template: Template | null = null;
+    if (source) {
+      try {
+        template = new Template(source);
+      } catch (err) {
+        throw new UserError(`${dir}: the chat template cannot be parsed: ${(err as Error).message}`);
+      }
+    }
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer(tokenizerJson as object, config);
+    } catch (err) {
+      throw new UserError(`${tokenizerPath} cannot be loaded: ${(err as Error).message}`);
+    }
+    return new ChatTokenizer(tokenizer, template, tokenText(config.bos_token), tokenText(config.eos_token), tokenText(config.pad_token));
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.template !== null;
+  }
+
+  /** Plain text to ids; `addSpecialTokens` applies the tokenizer's post-processor (a BOS for Llama 3, say). */
+  encode(text: string, addSpecialTokens = true): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  decode(ids: readonly number[], skipSpecialTokens = true): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+  }
+
+  tokenId(token: string): number | undefined {
+    return this.tokenizer.token_to_id(token);
+  }
+
+  /** The conversation rendered as text, as transformers' `apply_chat_template(..., tokenize=False)`. */
+  renderChat(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string {
+    if (!this.template) {
+      throw new UserError('this model has no chat template', 'Use a prompt instead of chat messages, or pick an instruct model whose tokenizer_config.json or chat_template.jinja defines one.');
+    }
+    return this.template.render({
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      bos_token: this.bosToken ?? '',
+      eos_token: this.eosToken ?? '',
+      add_generation_prompt: addGenerationPrompt,
+    });
+  }
+
+  /** As transformers' `apply_chat_template(..., tokenize=True)`: the template supplies special tokens, none are added. */
+  encodeChat(messages: readonly ChatMessage[], addGenerationPrompt: boolean): number[] {
+    return this.encode(this.renderChat(messages, addGenerationPrompt), false);
+  }
+}
+
+async function chatTemplateSource(dir: string, config: TokenizerConfig): Promise<string | null> {
+  const jinjaPath = join(dir, 'chat_template.jinja');
+  if (existsSync(jinjaPath)) return readFile(jinjaPath, 'utf8');
+  const t = config.chat_template;
+  if (typeof t === 'string') return t;
+  // Older configs list several named templates; `default` is the one apply_chat_template uses.
+  if (Array.isArray(t)) {
+    const named = t as Array<{ name?: string; template?: string }>;
+    return (named.find((x) => x.name === 'default') ?? named[0])?.template ?? null;
+  }
+  const jsonPath = join(dir, 'chat_template.json');
+  if (existsSync(jsonPath)) return ((await readJson(jsonPath)) as { chat_template?: string }).chat_template ?? null;
+  return null;
+}
+
+/** Special tokens appear as strings or as AddedToken objects (`{"content": ...}`). */
+function tokenText(token: unknown): string | null {
+  if (typeof token === 'string') return token;
+  if (token && typeof token === 'object' && typeof (token as { content?: unknown }).content === 'string') return (token as { content: string }).content;
+  return null;
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new UserError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}

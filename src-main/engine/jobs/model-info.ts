@@ -1,0 +1,40 @@
+import { readModelConfig } from '../formats/model-config';
+import { ModelWeights } from '../formats/model-weights';
+import { ChatTokenizer } from '../formats/tokenizer';
+import { configDtypeName } from '../formats/dtype';
+import { ATTENTION_PROJECTIONS } from '../model/attention';
+import { MLP_PROJECTIONS } from '../model/mlp';
+import type { ModelInfo } from '../../protocol/engine-types';
+
+/** What a model folder holds, read from its headers without loading any weights; throws why it cannot be used. */
+export async function describeModel(dir: string): Promise<ModelInfo> {
+  const config = await readModelConfig(dir);
+  const tokenizer = await ChatTokenizer.load(dir);
+  const weights = await ModelWeights.open(dir);
+  try {
+    let parameters = 0;
+    for (const name of weights.names()) parameters += weights.info(name).shape.reduce((a, b) => a * b, 1);
+    return {
+      dir,
+      architecture: config.architecture,
+      modelType: config.modelType,
+      layers: config.numLayers,
+      hiddenSize: config.hiddenSize,
+      intermediateSize: config.intermediateSize,
+      heads: config.numHeads,
+      kvHeads: config.numKvHeads,
+      headDim: config.headDim,
+      vocabSize: config.vocabSize,
+      maxPositionEmbeddings: config.maxPositionEmbeddings,
+      tiedEmbeddings: config.tieWordEmbeddings,
+      parameters,
+      dtype: configDtypeName(config.dtype),
+      bytes: weights.totalBytes(),
+      files: weights.files.length,
+      chatTemplate: tokenizer.hasChatTemplate,
+      linearLayers: [...ATTENTION_PROJECTIONS, ...MLP_PROJECTIONS],
+    };
+  } finally {
+    await weights.close();
+  }
+}

@@ -1,0 +1,62 @@
+import * as tf from '../backend/tf';
+import type { KVCache } from './kv-cache';
+import type { LinearLayer } from './linear';
+import type { Rope } from './rope';
+
+export const ATTENTION_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
+export type AttentionProjection = (typeof ATTENTION_PROJECTIONS)[number];
+
+/** Inputs shared by every layer of one forward pass. */
+export interface AttentionContext {
+  readonly cos: tf.Tensor3D;
+  readonly sin: tf.Tensor3D;
+  /** [B, 1, 1, T, S] additive bias from `attentionBias`. */
+  readonly bias: tf.Tensor;
+  readonly cache: KVCache | null;
+}
+
+/** Grouped-query self-attention: `numHeads` query heads share `numKvHeads` key/value heads. */
+export class Attention {
+  constructor(
+    readonly proj: Record<AttentionProjection, LinearLayer>,
+    readonly numHeads: number,
+    readonly numKvHeads: number,
+    readonly headDim: number,
+    readonly rope: Rope,
+    readonly layerIndex: number,
+  ) {}
+
+  apply(x: tf.Tensor3D, ctx: AttentionContext): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [B, T] = x.shape;
+      const { numHeads: H, numKvHeads: KV, headDim: D } = this;
+      const q = this.proj.q_proj.apply(x).reshape([B, T, H, D]) as tf.Tensor4D; // [B, T, H, D]
+      const k = this.proj.k_proj.apply(x).reshape([B, T, KV, D]) as tf.Tensor4D; // [B, T, KV, D]
+      const v = this.proj.v_proj.apply(x).reshape([B, T, KV, D]) as tf.Tensor4D; // [B, T, KV, D]
+      const qRot = this.rope.apply(q, ctx.cos, ctx.sin).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, D]
+      let kRot = this.rope.apply(k, ctx.cos, ctx.sin).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, KV, T, D]
+      let vT = v.transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, KV, T, D]
+      if (ctx.cache) ({ k: kRot, v: vT } = ctx.cache.append(this.layerIndex, kRot, vT)); // [B, KV, S, D]
+      const out = groupedAttention(qRot, kRot, vT, ctx.bias, KV); // [B, H, T, D]
+      const merged = out.transpose([0, 2, 1, 3]).reshape([B, T, H * D]); // [B, T, H*D]
+      return this.proj.o_proj.apply(merged) as tf.Tensor3D;
+    });
+  }
+}
+
+/**
+ * softmax(q k^T / sqrt(D) + bias) v, with the query heads of one KV group stacked so K and V are never repeated.
+ * q: [B, H, T, D]; k, v: [B, KV, S, D]; bias: [B, 1, 1, T, S] → [B, H, T, D].
+ */
+export function groupedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor, numKvHeads: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [B, H, T, D] = q.shape;
+    const S = k.shape[2];
+    const rep = H / numKvHeads;
+    const grouped = q.reshape([B, numKvHeads, rep * T, D]); // [B, KV, rep*T, D]
+    const scores = tf.matMul(grouped, k, false, true).mul(1 / Math.sqrt(D)); // [B, KV, rep*T, S]
+    const masked = scores.reshape([B, numKvHeads, rep, T, S]).add(bias); // [B, KV, rep, T, S]
+    const probs = tf.softmax(masked, -1).reshape([B, numKvHeads, rep * T, S]); // [B, KV, rep*T, S]
+    return tf.matMul(probs, v).reshape([B, H, T, D]) as tf.Tensor4D; // [B, H, T, D]
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The Llama-family causal language model (Llama 2/3, Qwen2/2.5, Mistral): embeddings, decoder layers,
+ * final norm, LM head. Read top to bottom with rms-norm.ts, rope.ts, attention.ts, mlp.ts, decoder-layer.ts.
+ */
+import * as tf from '../backend/tf';
+import type { ModelConfig } from '../formats/model-config';
+import { ATTENTION_PROJECTIONS, type AttentionContext } from './attention';
+import { attentionBias } from './attention-mask';
+import type { DecoderLayer } from './decoder-layer';
+import type { KVCache } from './kv-cache';
+import type { LinearLayer } from './linear';
+import { MLP_PROJECTIONS } from './mlp';
+import type { RMSNorm } from './rms-norm';
+import type { Rope } from './rope';
+
+export interface ForwardOptions {
+  /** [B, S] with 1 for real tokens and 0 for padding, S = cached + new positions; null: no padding. */
+  readonly keyMask?: ArrayLike<number> | null;
+  readonly cache?: KVCache | null;
+}
+
+export class CausalLM {
+  constructor(
+    readonly config: ModelConfig,
+    readonly embedTokens: tf.Tensor2D,
+    readonly layers: readonly DecoderLayer[],
+    readonly norm: RMSNorm,
+    public lmHead: LinearLayer,
+    readonly rope: Rope,
+  ) {}
+
+  /** ids: [B, T] int32 → logits [B, T, vocab]. */
+  forward(ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => this.lmHead.apply(this.hiddenStates(ids, options)) as tf.Tensor3D);
+  }
+
+  /** ids: [B, T] int32 → the final normed hidden states [B, T, hidden], before the LM head. */
+  hiddenStates(ids: tf.Tensor2D, { keyMask = null, cache = null }: ForwardOptions = {}): tf.Tensor3D {
+    const [B, T] = ids.shape;
+    const past = cache?.length ?? 0;
+    const result = tf.tidy(() => {
+      const positions = Array.from({ length: T }, (_, t) => past + t);
+      const { cos, sin } = this.rope.tables(positions);
+      const bias = attentionBias(B, past, T, keyMask, this.config.slidingWindow);
+      const ctx: AttentionContext = { cos, sin, bias, cache };
+      let x = tf.gather(this.embedTokens, ids.reshape([-1])).reshape([B, T, this.config.hiddenSize]) as tf.Tensor3D; // [B, T, hidden]
+      for (const layer of this.layers) x = layer.apply(x, ctx);
+      return this.norm.apply(x) as tf.Tensor3D;
+    });
+    if (cache) cache.length = past + T;
+    return result;
+  }
+
+  /**
+   * Every linear layer by its transformers module name (`model.layers.0.self_attn.q_proj`, ...), with a setter so
+   * an adapter can wrap it in place. The LM head is not listed: LoRA targets the decoder's projections.
+   */
+  linearSlots(): Array<{ name: string; layer: LinearLayer; replace(wrapped: LinearLayer): void }> {
+    return this.layers.flatMap((layer, i) => [
+      ...ATTENTION_PROJECTIONS.map((p) => ({
+        name: `model.layers.${i}.self_attn.${p}`,
+        layer: layer.attention.proj[p],
+        replace: (w: LinearLayer) => (layer.attention.proj[p] = w),
+      })),
+      ...MLP_PROJECTIONS.map((p) => ({
+        name: `model.layers.${i}.mlp.${p}`,
+        layer: layer.mlp.proj[p],
+        replace: (w: LinearLayer) => (layer.mlp.proj[p] = w),
+      })),
+    ]);
+  }
+}

@@ -1,0 +1,21 @@
+import * as tf from '../backend/tf';
+import type { Attention, AttentionContext } from './attention';
+import type { Mlp } from './mlp';
+import type { RMSNorm } from './rms-norm';
+
+/** Pre-norm transformer block: `x + attn(norm(x))`, then `x + mlp(norm(x))`. */
+export class DecoderLayer {
+  constructor(
+    readonly inputNorm: RMSNorm,
+    readonly attention: Attention,
+    readonly postAttentionNorm: RMSNorm,
+    readonly mlp: Mlp,
+  ) {}
+
+  apply(x: tf.Tensor3D, ctx: AttentionContext): tf.Tensor3D {
+    return tf.tidy(() => {
+      const h = x.add(this.attention.apply(this.inputNorm.apply(x) as tf.Tensor3D, ctx)) as tf.Tensor3D;
+      return h.add(this.mlp.apply(this.postAttentionNorm.apply(h) as tf.Tensor3D)) as tf.Tensor3D;
+    });
+  }
+}

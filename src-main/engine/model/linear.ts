@@ -1,0 +1,31 @@
+import * as tf from '../backend/tf';
+
+/** Anything that maps [..., in] to [..., out]: a plain Linear, or a LoRA layer wrapping one. */
+export interface LinearLayer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  apply(x: tf.Tensor): tf.Tensor;
+}
+
+/** `y = x W^T + b` with W stored as Hugging Face does, [out, in]. Frozen: W and b are plain tensors, never variables. */
+export class Linear implements LinearLayer {
+  readonly outFeatures: number;
+  readonly inFeatures: number;
+
+  constructor(
+    readonly weight: tf.Tensor2D,
+    readonly bias: tf.Tensor1D | null = null,
+  ) {
+    [this.outFeatures, this.inFeatures] = weight.shape;
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const flat = x.reshape([-1, this.inFeatures]); // [N, in]
+      let y = tf.matMul(flat, this.weight, false, true); // [N, out]
+      if (this.bias) y = y.add(this.bias);
+      return y.reshape([...lead, this.outFeatures]); // [..., out]
+    });
+  }
+}
