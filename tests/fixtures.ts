@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SafetensorsFile } from '../src-main/engine/formats/safetensors';
 
-export const FIXTURES = resolve(__dirname, '../../shared/fixtures');
+/** `../shared/fixtures` beside the checkout; TUNEBOARD_FIXTURES overrides it for a checkout elsewhere. */
+export const FIXTURES = resolve(process.env['TUNEBOARD_FIXTURES'] ?? resolve(__dirname, '../../shared/fixtures'));
 export const CASES = ['tiny-llama', 'tiny-qwen2'] as const;
 export type Case = (typeof CASES)[number];
 
