@@ -2,8 +2,7 @@ import { readModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';
 import { ChatTokenizer } from '../formats/tokenizer';
 import { configDtypeName } from '../formats/dtype';
-import { ATTENTION_PROJECTIONS } from '../model/attention';
-import { MLP_PROJECTIONS } from '../model/mlp';
+import { LINEAR_LAYERS } from '../model/causal-lm';
 import type { ModelInfo } from '../../protocol/engine-types';
 
 /** What a model folder holds, read from its headers without loading any weights; throws why it cannot be used. */
@@ -32,7 +31,7 @@ export async function describeModel(dir: string): Promise<ModelInfo> {
       bytes: weights.totalBytes(),
       files: weights.files.length,
       chatTemplate: tokenizer.hasChatTemplate,
-      linearLayers: [...ATTENTION_PROJECTIONS, ...MLP_PROJECTIONS],
+      linearLayers: LINEAR_LAYERS,
     };
   } finally {
     await weights.close();

@@ -13,6 +13,9 @@ import { MLP_PROJECTIONS } from './mlp';
 import type { RMSNorm } from './rms-norm';
 import type { Rope } from './rope';
 
+/** The linear layers of every decoder layer, by module name: what LoRA can target. */
+export const LINEAR_LAYERS: readonly string[] = [...ATTENTION_PROJECTIONS, ...MLP_PROJECTIONS];
+
 export interface ForwardOptions {
   /** [B, S] with 1 for real tokens and 0 for padding, S = cached + new positions; null: no padding. */
   readonly keyMask?: ArrayLike<number> | null;

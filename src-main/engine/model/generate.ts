@@ -1,7 +1,8 @@
 import * as tf from '../backend/tf';
+import { seededRandom } from '../seeded-random';
 import type { CausalLM } from './causal-lm';
 import { KVCache } from './kv-cache';
-import { argmax, sampleToken, seededRandom, type Sampling } from './sampling';
+import { argmax, sampleToken, type Sampling } from './sampling';
 
 export interface GenerateOptions {
   readonly maxNewTokens: number;

@@ -4,6 +4,7 @@
  * supervised tokens of a whole optimizer step (gradient accumulation) or of a whole evaluation.
  */
 import * as tf from '../backend/tf';
+import { gatherRows } from '../ops/gather-rows';
 import type { CausalLM, ForwardOptions } from './causal-lm';
 
 export const IGNORE_INDEX = -100;
@@ -29,7 +30,7 @@ export function crossEntropySum(logits: tf.Tensor2D, targets: Int32Array): tf.Sc
   return tf.tidy(() => {
     const [n, vocab] = logits.shape;
     const logProbs = tf.logSoftmax(logits).reshape([n * vocab]); // [N*V]
-    const picked = tf.gather(logProbs, tf.tensor1d(Int32Array.from(targets, (t, i) => i * vocab + t), 'int32')); // [N]
+    const picked = gatherRows(logProbs, Int32Array.from(targets, (t, i) => i * vocab + t)); // [N]
     return picked.sum().neg() as tf.Scalar;
   });
 }
@@ -49,7 +50,7 @@ export function causalLmLossSum(
   if (rows.length === 0) return { sum: tf.scalar(0), tokens: 0 };
   const sum = tf.tidy(() => {
     const hidden = model.hiddenStates(ids, options).reshape([B * T, -1]); // [B*T, hidden]
-    const picked = tf.gather(hidden, tf.tensor1d(rows, 'int32')); // [N, hidden]
+    const picked = gatherRows(hidden, rows); // [N, hidden]
     return crossEntropySum(model.lmHead.apply(picked) as tf.Tensor2D, targets);
   });
   return { sum, tokens: rows.length };

@@ -8,18 +8,6 @@ export function argmax(logits: ArrayLike<number>): number {
   return best;
 }
 
-/** A small deterministic generator (mulberry32): the same seed gives the same tokens on every backend. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** As transformers: divide logits by the temperature, keep the smallest set of tokens whose probability reaches top_p, draw. */
 export function sampleToken(logits: ArrayLike<number>, temperature: number, topP: number, random: () => number): number {
   const n = logits.length;

@@ -1,0 +1,104 @@
+/**
+ * Wraps a model's target linear layers in LoraLinear (PEFT's "inject adapter") and owns the LoRA
+ * weights: initialisation, the trainable variables, saving in PEFT's key order, and removal.
+ */
+import * as tf from '../backend/tf';
+import { LINEAR_LAYERS, type CausalLM } from '../model/causal-lm';
+import type { LinearLayer } from '../model/linear';
+import { deriveSeed, seededRandom } from '../seeded-random';
+import { peftKey, readAdapter, type AdapterTensor } from './adapter-files';
+import { checkAdapterFits, isTarget } from './adapter-fit';
+import { loraScale, type LoraConfig } from './lora-config';
+import { LoraLinear } from './lora-linear';
+
+/** Where LoRA weights come from: PEFT's default initialisation (A Kaiming-uniform, B zero), or a saved adapter. */
+export type LoraInit = { readonly kind: 'peft-default'; readonly seed: number } | { readonly kind: 'weights'; readonly tensors: ReadonlyMap<string, AdapterTensor> };
+
+export interface LoraParameter {
+  /** The PEFT key the weight is saved under. */
+  readonly key: string;
+  readonly variable: tf.Variable;
+}
+
+export class LoraAdapter {
+  /** Seeds dropout masks while training; null while evaluating or generating (dropout off). */
+  private dropoutSeed: (() => number) | null = null;
+
+  private constructor(
+    readonly config: LoraConfig,
+    private readonly wrapped: ReadonlyArray<{ name: string; layer: LoraLinear; restore: () => void }>,
+  ) {}
+
+  static attach(model: CausalLM, config: LoraConfig, init: LoraInit): LoraAdapter {
+    const slots = model.linearSlots().filter((s) => isTarget(config, s.name));
+    const layers = slots.map((s) => ({ module: s.name, inFeatures: s.layer.inFeatures, outFeatures: s.layer.outFeatures }));
+    if (init.kind === 'weights') checkAdapterFits(layers, config, init.tensors);
+    const scale = loraScale(config);
+    const wrapped: Array<{ name: string; layer: LoraLinear; restore: () => void }> = [];
+    let adapter: LoraAdapter | null = null;
+    const dropout = (x: tf.Tensor) => (adapter?.dropoutSeed && config.dropout > 0 ? tf.dropout(x, config.dropout, undefined, adapter.dropoutSeed()) : x);
+    slots.forEach((slot, i) => {
+      const { a, b } = initialWeights(slot.name, slot.layer, config.r, init, i);
+      const layer = new LoraLinear(slot.layer, tf.variable(a, true, peftKey(slot.name, 'lora_A')), tf.variable(b, true, peftKey(slot.name, 'lora_B')), scale, dropout);
+      tf.dispose([a, b]);
+      const base = slot.layer;
+      slot.replace(layer);
+      wrapped.push({ name: slot.name, layer, restore: () => slot.replace(base) });
+    });
+    adapter = new LoraAdapter(config, wrapped);
+    return adapter;
+  }
+
+  /** Attaches a saved PEFT adapter folder (TuneBoard's, PEFT's or LLaMA-Factory's). */
+  static async load(model: CausalLM, dir: string): Promise<LoraAdapter> {
+    const { config, tensors } = await readAdapter(dir, LINEAR_LAYERS);
+    return LoraAdapter.attach(model, config, { kind: 'weights', tensors });
+  }
+
+  /** Trainable weights in PEFT's saved order: per module, lora_A then lora_B. */
+  parameters(): LoraParameter[] {
+    return this.wrapped.flatMap(({ name, layer }) => [
+      { key: peftKey(name, 'lora_A'), variable: layer.loraA },
+      { key: peftKey(name, 'lora_B'), variable: layer.loraB },
+    ]);
+  }
+
+  trainableParameterCount(): number {
+    return this.parameters().reduce((n, p) => n + p.variable.size, 0);
+  }
+
+  /** Turns LoRA dropout on with masks drawn from `seed` and a call counter (deterministic, so resume reproduces them), or off. */
+  setTraining(seed: number | null): void {
+    if (seed === null) {
+      this.dropoutSeed = null;
+      return;
+    }
+    let calls = 0;
+    this.dropoutSeed = () => deriveSeed(seed, calls++);
+  }
+
+  async tensors(): Promise<Array<{ key: string } & AdapterTensor>> {
+    return Promise.all(this.parameters().map(async (p) => ({ key: p.key, shape: p.variable.shape, values: (await p.variable.data()) as Float32Array })));
+  }
+
+  /** Removes the adapter: the model's original layers are put back and the LoRA weights freed. */
+  detach(): void {
+    for (const w of this.wrapped) {
+      w.restore();
+      tf.dispose([w.layer.loraA, w.layer.loraB]);
+    }
+  }
+}
+
+function initialWeights(name: string, base: LinearLayer, r: number, init: LoraInit, index: number): { a: tf.Tensor2D; b: tf.Tensor2D } {
+  if (init.kind === 'weights') {
+    const a = init.tensors.get(peftKey(name, 'lora_A'))!;
+    const b = init.tensors.get(peftKey(name, 'lora_B'))!;
+    return { a: tf.tensor2d(a.values, [r, base.inFeatures]), b: tf.tensor2d(b.values, [base.outFeatures, r]) };
+  }
+  // PEFT: kaiming_uniform_(A, a=sqrt(5)) is uniform in ±1/sqrt(in_features); B starts at zero so the adapter starts as a no-op.
+  const random = seededRandom(deriveSeed(init.seed, index));
+  const bound = 1 / Math.sqrt(base.inFeatures);
+  const a = Float32Array.from({ length: r * base.inFeatures }, () => (random() * 2 - 1) * bound);
+  return { a: tf.tensor2d(a, [r, base.inFeatures]), b: tf.zeros([base.outFeatures, r]) };
+}
