@@ -19,7 +19,7 @@ export function jsonErrorPosition(err: Error, text: string): JsonErrorPosition {
   const column = offset - (before.lastIndexOf('\n') + 1) + 1;
   const reason = err.message
     .replace(/\s*in JSON at position \d+.*$/s, '')
-    .replace(/, ".*" is not valid JSON$/s, '')
+    .replace(/, (\.\.\.)?".*" is not valid JSON$/s, '')
     .replace(/\s*\(line \d+ column \d+\)$/, '');
   return { line, column, reason };
 }
