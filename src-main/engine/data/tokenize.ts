@@ -1,0 +1,46 @@
+/**
+ * A conversation to model inputs with the model's own chat template: labels equal the input ids on assistant
+ * answers and are -100 (not trained) elsewhere, then both are cut to cutoff_len.
+ */
+import type { ChatTokenizer } from '../formats/tokenizer';
+import type { Conversation } from './conversation';
+
+/** The label of a position that is not trained on (transformers' ignore_index). */
+export const IGNORE_INDEX = -100;
+
+export interface TokenizedExample {
+  readonly row: number;
+  readonly inputIds: number[];
+  readonly labels: number[];
+  /** Length before truncation. */
+  readonly fullLength: number;
+}
+
+/**
+ * Answer i is supervised from the end of the generation prompt that precedes it to the end of the conversation
+ * rendered up to and including it, so the template's own end-of-turn tokens (`<|eot_id|>`, `<|im_end|>`) are
+ * learned too. For one turn this is the reference rule: labels -100 over `apply_chat_template(conv[:-1],
+ * add_generation_prompt=True)`, input ids after it.
+ */
+export function tokenizeConversation(tokenizer: ChatTokenizer, conversation: Conversation, cutoffLen: number): TokenizedExample {
+  if (!Number.isInteger(cutoffLen) || cutoffLen < 1) throw new RangeError(`cutoff length must be a positive integer, not ${cutoffLen}`);
+  const { messages } = conversation;
+  const full = tokenizer.encodeChat(messages, false);
+  const labels = new Array<number>(full.length).fill(IGNORE_INDEX);
+  for (let i = 0; i < messages.length; i++) {
+    if (messages[i]!.role !== 'assistant') continue;
+    const start = tokenizer.encodeChat(messages.slice(0, i), true).length;
+    // Later answers would only be cut off: skip rendering them.
+    if (start >= cutoffLen) break;
+    const end = i === messages.length - 1 ? full.length : Math.min(tokenizer.encodeChat(messages.slice(0, i + 1), false).length, full.length);
+    for (let t = start; t < end; t++) labels[t] = full[t]!;
+  }
+  return { row: conversation.row, inputIds: full.slice(0, cutoffLen), labels: labels.slice(0, cutoffLen), fullLength: full.length };
+}
+
+/** Positions the loss scores: logits at t - 1 predict token t, so a label at position 0 is never a target. */
+export function supervisedTargets(labels: ArrayLike<number>): number {
+  let n = 0;
+  for (let t = 1; t < labels.length; t++) if (labels[t] !== IGNORE_INDEX) n++;
+  return n;
+}
