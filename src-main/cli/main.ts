@@ -4,8 +4,10 @@ import { UsageError } from './args';
 import type { Command } from './commands/command';
 import { generate } from './commands/generate';
 import { info } from './commands/info';
+import { train } from './commands/train';
+import { evaluate } from './commands/eval';
 
-const commands: Record<string, Command> = { info, generate };
+const commands: Record<string, Command> = { train, eval: evaluate, generate, info };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

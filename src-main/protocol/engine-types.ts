@@ -35,3 +35,121 @@ export interface ModelInfo {
   /** Module names LoRA can target in this architecture (q_proj, ..., down_proj). */
   readonly linearLayers: readonly string[];
 }
+
+/** Memory in use while a job runs: GPU memory when a GPU backend runs and can be measured, else this process. */
+export interface MemoryReading {
+  readonly kind: 'gpu' | 'process';
+  /** Where the number comes from: nvidia-smi (whole device), the backend's own allocation counter, or process RSS. */
+  readonly source: 'nvidia-smi' | 'backend' | 'process';
+  readonly used: number;
+  readonly total: number | null;
+}
+
+/** One line of metrics.jsonl: an optimizer step that was logged (every logging_steps). */
+export interface StepMetrics {
+  readonly step: number;
+  /** Epochs done, fractional. */
+  readonly epoch: number;
+  /** Token-normalised training loss, averaged over the steps since the previous log line. */
+  readonly loss: number;
+  /** Learning rate used for this step. */
+  readonly lr: number;
+  /** Global gradient norm before clipping. */
+  readonly grad_norm: number;
+  /** Supervised (trained) tokens of this step. */
+  readonly tokens: number;
+  /** Input (non-padding) tokens processed per second over the logged steps. */
+  readonly tokens_per_s: number;
+  readonly memory: MemoryReading;
+  readonly eval_loss?: number;
+}
+
+export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed';
+
+/** What a training job reports while it runs; the CLI prints these, the board charts them. */
+export type TrainEvent =
+  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly message: string }
+  | {
+      readonly type: 'started';
+      readonly backend: BackendReport;
+      readonly totalSteps: number;
+      readonly startStep: number;
+      readonly trainExamples: number;
+      readonly evalExamples: number;
+      readonly trainableParameters: number;
+    }
+  | { readonly type: 'step'; readonly metrics: StepMetrics; readonly elapsedSeconds: number; readonly etaSeconds: number; readonly totalSteps: number }
+  | { readonly type: 'eval'; readonly step: number; readonly evalLoss: number }
+  | { readonly type: 'checkpoint'; readonly step: number; readonly path: string };
+
+export interface TrainResult {
+  readonly status: Exclude<RunStatus, 'running' | 'failed'>;
+  readonly outputDir: string;
+  readonly steps: number;
+  readonly finalLoss: number | null;
+  readonly evalLoss: number | null;
+  readonly seconds: number;
+}
+
+export interface EvalResult {
+  readonly loss: number;
+  readonly perplexity: number;
+  readonly tokens: number;
+  readonly examples: number;
+}
+
+/** run.json: everything about a run that is not a metric line. */
+export interface RunRecord {
+  readonly id: string;
+  readonly status: RunStatus;
+  /** The validated config, every default filled in (TrainConfig). */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly backend: string | null;
+  readonly device: string | null;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly started_at: string;
+  readonly finished_at: string | null;
+  readonly timings: { readonly load_s: number | null; readonly train_s: number | null; readonly total_s: number | null };
+  readonly steps_done: number;
+  readonly total_steps: number | null;
+  readonly final_loss: number | null;
+  readonly eval_loss: number | null;
+  readonly trainable_parameters: number | null;
+  readonly examples: { readonly train: number; readonly eval: number } | null;
+  readonly last_checkpoint: string | null;
+  readonly error: string | null;
+}
+
+export type ExportDtype = 'auto' | 'bf16' | 'fp16' | 'fp32';
+
+export interface ExportProgress {
+  readonly phase: 'merging' | 'verifying';
+  readonly tensorsDone: number;
+  readonly tensorsTotal: number;
+  readonly bytesWritten: number;
+  readonly bytesTotal: number;
+}
+
+export interface ExportVerification {
+  /** Largest |logit| difference between the exported model and base + adapter on the probe. */
+  readonly maxAbsDiff: number;
+  readonly tolerance: number;
+  readonly probeTokens: number;
+  readonly ok: boolean;
+}
+
+/** What an export wrote; also saved as export.json beside the weights. */
+export interface ExportResult {
+  readonly out: string;
+  readonly kind: 'merged' | 'adapter';
+  readonly baseModel: string;
+  readonly adapter: string;
+  /** float32, float16 or bfloat16 (merged exports). */
+  readonly dtype: string | null;
+  readonly files: readonly string[];
+  readonly bytes: number;
+  readonly tensors: number;
+  readonly mergedModules: number;
+  readonly verification: ExportVerification | null;
+  readonly seconds: number;
+}

@@ -1,5 +1,5 @@
 /** Runs the built `tuneboard` command (bin/tuneboard.cjs → out/engine/tuneboard.mjs) as a user would. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -12,7 +12,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; onStderr?: (chunk: string) => void } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; onStderr?: (chunk: string, child: ChildProcess) => void } = {}): Promise<CliResult> {
   if (!existsSync(resolve(ROOT, 'out/engine/tuneboard.mjs'))) throw new Error('the engine bundle is missing: run `npm run build` (npm test does)');
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env } });
@@ -21,7 +21,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => {
       stderr += d;
-      options.onStderr?.(String(d));
+      options.onStderr?.(String(d), child);
     });
     child.on('close', (code) => done({ code, stdout, stderr }));
   });

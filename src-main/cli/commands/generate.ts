@@ -1,12 +1,13 @@
 import { initBackend } from '../../engine/backend/backend';
 import { generateText, type PromptInput } from '../../engine/jobs/generate-text';
+import { LoraAdapter } from '../../engine/lora/lora-adapter';
 import { loadModel } from '../../engine/model/load-model';
 import type { Sampling } from '../../engine/model/sampling';
 import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, required, UsageError } from '../args';
 import { printResult, reportBackend } from '../output';
 import type { Command } from './command';
 
-const usage = `usage: tuneboard generate --model DIR (--prompt TEXT | --message TEXT | --prompt-ids 1,2,3)
+const usage = `usage: tuneboard generate --model DIR [--adapter DIR] (--prompt TEXT | --message TEXT | --prompt-ids 1,2,3)
        [--max-new-tokens N] [--greedy | --temperature T --top-p P --seed S] [--ignore-eos]
        [--backend auto|tensorflow|webgpu|wasm|cpu] [--json]
   --message wraps TEXT as one user turn with the model's chat template and the generation prompt.`;
@@ -19,6 +20,7 @@ export const generate: Command = {
       argv,
       {
         model: { type: 'string' },
+        adapter: { type: 'string' },
         prompt: { type: 'string' },
         message: { type: 'string' },
         'prompt-ids': { type: 'string' },
@@ -39,6 +41,7 @@ export const generate: Command = {
     const backend = await initBackend(backendFlag(values.backend));
     if (!values.json) reportBackend(backend);
     const loaded = await loadModel(required(values.model, '--model', usage));
+    const adapter = values.adapter ? await LoraAdapter.load(loaded.model, values.adapter) : null;
     try {
       const streaming = !values.json && process.stdout.isTTY;
       let shown = '';
@@ -57,6 +60,7 @@ export const generate: Command = {
       else printResult(values.json, { backend: backend.name, device: backend.device, ids: result.ids, text: result.text }, () => result.text);
       if (!values.json) process.stderr.write(`${result.ids.length} tokens · ${result.tokensPerSecond.toFixed(1)} tokens/s\n`);
     } finally {
+      adapter?.detach();
       loaded.dispose();
     }
   },

@@ -1,6 +1,6 @@
 /** Holding out a validation set, as `val_size` in LLaMA-Factory: a fraction or a count of the examples. */
 import { UserError } from '../errors';
-import { seededRandom } from '../model/sampling';
+import { seededRandom } from '../seeded-random';
 
 /**
  * valSize 0: no validation set; 0 < v < 1: that fraction of the items (rounded, at least 1); v >= 1: that many.

@@ -3,10 +3,10 @@
  * answers and are -100 (not trained) elsewhere, then both are cut to cutoff_len.
  */
 import type { ChatTokenizer } from '../formats/tokenizer';
+import { IGNORE_INDEX } from '../model/loss';
 import type { Conversation } from './conversation';
 
-/** The label of a position that is not trained on (transformers' ignore_index). */
-export const IGNORE_INDEX = -100;
+export { IGNORE_INDEX };
 
 export interface TokenizedExample {
   readonly row: number;

@@ -10,7 +10,7 @@ import type { CausalLM, ForwardOptions } from './causal-lm';
 export const IGNORE_INDEX = -100;
 
 /** Flat indices (b*T + t) of positions whose next-token label is supervised, and those labels. */
-export function supervisedTargets(labels: ArrayLike<number>, batch: number, steps: number): { rows: Int32Array; targets: Int32Array } {
+export function supervisedPositions(labels: ArrayLike<number>, batch: number, steps: number): { rows: Int32Array; targets: Int32Array } {
   const rows: number[] = [];
   const targets: number[] = [];
   for (let b = 0; b < batch; b++) {
@@ -46,7 +46,7 @@ export function causalLmLossSum(
   options: ForwardOptions = {},
 ): { sum: tf.Scalar; tokens: number } {
   const [B, T] = ids.shape;
-  const { rows, targets } = supervisedTargets(labels, B, T);
+  const { rows, targets } = supervisedPositions(labels, B, T);
   if (rows.length === 0) return { sum: tf.scalar(0), tokens: 0 };
   const sum = tf.tidy(() => {
     const hidden = model.hiddenStates(ids, options).reshape([B * T, -1]); // [B*T, hidden]

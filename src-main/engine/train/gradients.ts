@@ -6,7 +6,7 @@ import * as tf from '../backend/tf';
  */
 export async function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<number> {
   const squares = tf.tidy(() => tf.stack([...grads.values()].map((g) => g.square().sum())));
-  const norm = Math.sqrt((await squares.data()).reduce((a, b) => a + b, 0));
+  const norm = Math.sqrt(Array.from(await squares.data()).reduce((a, b) => a + b, 0));
   squares.dispose();
   if (maxNorm > 0) {
     const coef = Math.min(1, maxNorm / (norm + 1e-6));

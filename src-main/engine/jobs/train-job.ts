@@ -1,0 +1,195 @@
+/**
+ * A training run from a validated config: backend, model, adapter, data, then the trainer; run.json,
+ * metrics.jsonl, checkpoints and the final PEFT adapter in output_dir. Used by `tuneboard train`, serve
+ * mode and the board's engine process alike.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BackendChoice, RunRecord, TrainEvent, TrainResult } from '../../protocol/engine-types';
+import type { TrainConfig } from '../../protocol/train-config';
+import { initBackend } from '../backend/backend';
+import { UserError, describeError } from '../errors';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter } from '../lora/adapter-files';
+import { LoraAdapter, type LoraInit } from '../lora/lora-adapter';
+import { resolveTargets, type LoraConfig } from '../lora/lora-config';
+import { LINEAR_LAYERS } from '../model/causal-lm';
+import { loadModel, type LoadedModel } from '../model/load-model';
+import { CHECKPOINTS_DIR, findCheckpoint, loadCheckpoint, type SavedCheckpoint } from '../train/checkpoint';
+import { DataOrder } from '../train/data-order';
+import { evaluateLoss } from '../train/evaluate';
+import { warmupStepsOf } from '../train/lr-schedule';
+import { LOG_FILE, METRICS_FILE, RUN_FILE, RunFiles, readRunRecord } from '../train/run-files';
+import { runTrainer } from '../train/trainer';
+import { versions } from '../version';
+import { MemoryProbe } from './memory';
+import { padTokenId } from '../data';
+import { prepareData } from './training-data';
+
+export interface TrainJobOptions {
+  readonly backend: BackendChoice;
+  readonly emit: (event: TrainEvent) => void;
+  readonly signal?: AbortSignal;
+  /** Config keys that were accepted but have no effect, to report once. */
+  readonly ignoredKeys?: readonly string[];
+}
+
+export async function runTrainJob(config: TrainConfig, options: TrainJobOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const resume = config.resume_from_checkpoint ? await findCheckpoint(config.output_dir, config.resume_from_checkpoint === true ? true : config.resume_from_checkpoint) : null;
+  await prepareOutputDir(config, resume !== null);
+  const files = new RunFiles(config.output_dir);
+  const previous = resume ? await readRunRecord(config.output_dir) : null;
+  let record: RunRecord = {
+    id: files.id,
+    status: 'running',
+    config,
+    backend: null,
+    device: null,
+    versions: versions(),
+    started_at: previous?.started_at ?? new Date().toISOString(),
+    finished_at: null,
+    timings: { load_s: null, train_s: null, total_s: null },
+    steps_done: previous?.steps_done ?? 0,
+    total_steps: null,
+    final_loss: null,
+    eval_loss: null,
+    trainable_parameters: null,
+    examples: null,
+    last_checkpoint: resume,
+    error: null,
+  };
+  const update = async (patch: Partial<RunRecord>) => {
+    record = { ...record, ...patch };
+    await files.writeRun(record);
+  };
+  const emit = (event: TrainEvent) => {
+    if (event.type === 'log') void files.log(`${event.level}: ${event.message}`);
+    options.emit(event);
+  };
+  await update({});
+  let loaded: LoadedModel | null = null;
+  let adapter: LoraAdapter | null = null;
+  try {
+    if (options.ignoredKeys?.length) emit({ type: 'log', level: 'info', message: `ignored (no effect in TuneBoard): ${options.ignoredKeys.join(', ')}` });
+    const backend = await initBackend(options.backend);
+    await update({ backend: backend.name, device: backend.device });
+    loaded = await loadModel(config.model_name_or_path);
+    const data = await prepareData(loaded, {
+      dataset: config.dataset,
+      datasetDir: config.dataset_dir,
+      cutoffLen: config.cutoff_len,
+      maxSamples: config.max_samples,
+      valSize: config.val_size,
+      seed: config.seed,
+    });
+    for (const w of data.warnings) emit({ type: 'log', level: 'warn', message: w });
+    const checkpoint = resume ? await loadCheckpoint(resume) : null;
+    const { lora, init } = await loraSetup(config, checkpoint);
+    adapter = LoraAdapter.attach(loaded.model, lora, init);
+    const order = new DataOrder(data.train.length, config.per_device_train_batch_size, config.gradient_accumulation_steps, config.shuffle, config.seed);
+    const totalSteps = order.totalSteps(config.num_train_epochs, config.max_steps);
+    const schedule = { type: config.lr_scheduler_type, baseLr: config.learning_rate, totalSteps, warmupSteps: warmupStepsOf(totalSteps, config.warmup_steps, config.warmup_ratio) };
+    if (checkpoint) {
+      if (checkpoint.state.totalSteps !== totalSteps) {
+        throw new UserError(`the checkpoint ${resume} belongs to a run of ${checkpoint.state.totalSteps} steps, but this config makes ${totalSteps}`, 'Resume with the same config as the interrupted run.');
+      }
+      await files.truncateMetricsAfter(checkpoint.state.step);
+    }
+    await update({
+      total_steps: totalSteps,
+      trainable_parameters: adapter.trainableParameterCount(),
+      examples: { train: data.train.length, eval: data.val.length },
+      timings: { ...record.timings, load_s: (performance.now() - t0) / 1000 },
+    });
+    emit({
+      type: 'started',
+      backend,
+      totalSteps,
+      startStep: checkpoint?.state.step ?? 0,
+      trainExamples: data.train.length,
+      evalExamples: data.val.length,
+      trainableParameters: adapter.trainableParameterCount(),
+    });
+    const padId = padTokenId(loaded.tokenizer);
+    if (data.val.length && !checkpoint) {
+      const initial = await evaluateLoss(loaded.model, data.val, config.per_device_eval_batch_size ?? config.per_device_train_batch_size, padId, options.signal);
+      emit({ type: 'eval', step: 0, evalLoss: initial.loss });
+    }
+    const tTrain = performance.now();
+    const outcome = await runTrainer({
+      config,
+      model: loaded.model,
+      adapter,
+      train: data.train,
+      val: data.val,
+      padId,
+      order,
+      schedule,
+      files,
+      memory: new MemoryProbe(backend.name),
+      resume: checkpoint,
+      emit,
+      signal: options.signal,
+    });
+    if (!outcome.stopped) await writeAdapter(config.output_dir, lora, await adapter.tensors());
+    const seconds = (performance.now() - t0) / 1000;
+    const status = outcome.stopped ? 'stopped' : 'completed';
+    await update({
+      status,
+      finished_at: new Date().toISOString(),
+      steps_done: outcome.stepsDone,
+      final_loss: outcome.lastLoss,
+      eval_loss: outcome.lastEvalLoss,
+      last_checkpoint: outcome.lastCheckpoint,
+      timings: { ...record.timings, train_s: (performance.now() - tTrain) / 1000, total_s: seconds },
+    });
+    await files.log(`${status} after ${outcome.stepsDone} steps`);
+    return { status, outputDir: config.output_dir, steps: outcome.stepsDone, finalLoss: outcome.lastLoss, evalLoss: outcome.lastEvalLoss, seconds };
+  } catch (err) {
+    await update({ status: 'failed', finished_at: new Date().toISOString(), error: describeError(err) });
+    await files.log(`failed: ${describeError(err)}`);
+    throw err;
+  } finally {
+    adapter?.detach();
+    loaded?.dispose();
+  }
+}
+
+/** LoRA settings from the config keys, or from the adapter being continued; weights from a checkpoint when resuming. */
+async function loraSetup(config: TrainConfig, checkpoint: SavedCheckpoint | null): Promise<{ lora: LoraConfig; init: LoraInit }> {
+  const base = { baseModel: config.model_name_or_path };
+  let lora: LoraConfig;
+  let init: LoraInit;
+  if (config.adapter_name_or_path) {
+    const existing = await readAdapter(config.adapter_name_or_path, LINEAR_LAYERS);
+    lora = { ...existing.config, dropout: config.lora_dropout, ...base };
+    init = { kind: 'weights', tensors: existing.tensors };
+  } else {
+    lora = {
+      r: config.lora_rank,
+      alpha: config.lora_alpha ?? config.lora_rank * 2,
+      dropout: config.lora_dropout,
+      targetModules: resolveTargets(config.lora_target, LINEAR_LAYERS),
+      useRslora: config.use_rslora,
+      ...base,
+    };
+    init = { kind: 'peft-default', seed: config.seed };
+  }
+  if (checkpoint) init = { kind: 'weights', tensors: (await readAdapter(checkpoint.dir, LINEAR_LAYERS)).tensors };
+  return { lora, init };
+}
+
+/** Files a run writes; overwrite_output_dir removes these and nothing else a user may keep in that folder. */
+const RUN_OUTPUTS = [RUN_FILE, METRICS_FILE, LOG_FILE, CHECKPOINTS_DIR, ADAPTER_CONFIG, ADAPTER_WEIGHTS];
+
+/** A new run never writes into another run's folder unless overwrite_output_dir is set. */
+async function prepareOutputDir(config: TrainConfig, resuming: boolean): Promise<void> {
+  if (existsSync(config.output_dir) && !resuming && (await readdir(config.output_dir)).length > 0) {
+    if (!config.overwrite_output_dir) {
+      throw new UserError(`output_dir ${config.output_dir} already holds files from another run`, 'Choose a new output_dir, set resume_from_checkpoint: true to continue it, or overwrite_output_dir: true to replace it.');
+    }
+    for (const name of RUN_OUTPUTS) await rm(join(config.output_dir, name), { recursive: true, force: true });
+  }
+  await mkdir(config.output_dir, { recursive: true });
+}

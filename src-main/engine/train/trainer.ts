@@ -1,0 +1,192 @@
+/**
+ * The training loop: for each optimizer step, gradients of every micro-batch are summed, divided by the
+ * supervised tokens of the whole step, clipped by global norm, and applied by AdamW at the scheduled
+ * learning rate. Logging, evaluation and checkpoints happen between steps; so does stopping.
+ */
+import type { StepMetrics, TrainEvent } from '../../protocol/engine-types';
+import type { TrainConfig } from '../../protocol/train-config';
+import * as tf from '../backend/tf';
+import { collate, type Batch, type TokenizedExample } from '../data';
+import type { MemoryProbe } from '../jobs/memory';
+import type { LoraAdapter } from '../lora/lora-adapter';
+import type { CausalLM } from '../model/causal-lm';
+import { causalLmLossSum } from '../model/loss';
+import { deriveSeed } from '../seeded-random';
+import { AdamW } from './adamw';
+import { saveCheckpoint, type SavedCheckpoint } from './checkpoint';
+import type { DataOrder } from './data-order';
+import { evaluateLoss } from './evaluate';
+import { clipByGlobalNorm } from './gradients';
+import { learningRate, type Schedule } from './lr-schedule';
+import type { RunFiles } from './run-files';
+
+export interface TrainerSetup {
+  readonly config: TrainConfig;
+  readonly model: CausalLM;
+  readonly adapter: LoraAdapter;
+  readonly train: readonly TokenizedExample[];
+  readonly val: readonly TokenizedExample[];
+  readonly padId: number;
+  readonly order: DataOrder;
+  readonly schedule: Schedule;
+  readonly files: RunFiles;
+  readonly memory: MemoryProbe;
+  readonly resume: SavedCheckpoint | null;
+  readonly emit: (event: TrainEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface TrainerOutcome {
+  readonly stepsDone: number;
+  readonly stopped: boolean;
+  readonly lastLoss: number | null;
+  readonly lastEvalLoss: number | null;
+  readonly lastCheckpoint: string | null;
+}
+
+interface StepResult {
+  readonly loss: number;
+  readonly gradNorm: number;
+  readonly lr: number;
+  readonly tokens: number;
+  readonly inputTokens: number;
+}
+
+export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
+  const { config, schedule } = s;
+  const params = s.adapter.parameters();
+  const optimizer = new AdamW(params, { beta1: config.adam_beta1, beta2: config.adam_beta2, eps: config.adam_epsilon, weightDecay: config.weight_decay });
+  let step = 0;
+  if (s.resume) {
+    optimizer.load(s.resume.state.step, s.resume.optimizerM, s.resume.optimizerV);
+    step = s.resume.state.step;
+  }
+  const evalEvery = config.eval_steps ?? config.logging_steps;
+  const log = new LogWindow();
+  const started = performance.now();
+  const firstStep = step;
+  let lastEvalLoss: number | null = null;
+  let lastCheckpoint: string | null = s.resume?.dir ?? null;
+  let checkpointStep = s.resume?.state.step ?? 0;
+
+  const checkpoint = async () => {
+    const state = { step, totalSteps: schedule.totalSteps, epoch: s.order.epochAfter(step), seed: config.seed };
+    lastCheckpoint = await saveCheckpoint(config.output_dir, state, s.adapter.config, await s.adapter.tensors(), optimizer.state(), config.save_total_limit ?? null);
+    checkpointStep = step;
+    s.emit({ type: 'checkpoint', step, path: lastCheckpoint });
+  };
+
+  try {
+    while (step < schedule.totalSteps) {
+      if (s.signal?.aborted) {
+        if (step > checkpointStep) await checkpoint();
+        return { stepsDone: step, stopped: true, lastLoss: log.lastLoss, lastEvalLoss, lastCheckpoint };
+      }
+      const result = await trainStep(s, optimizer, step);
+      step++;
+      log.add(result);
+      const last = step === schedule.totalSteps;
+      let evalLoss: number | undefined;
+      if (s.val.length && (step % evalEvery === 0 || last)) {
+        s.adapter.setTraining(null);
+        evalLoss = (await evaluateLoss(s.model, s.val, config.per_device_eval_batch_size ?? config.per_device_train_batch_size, s.padId)).loss;
+        lastEvalLoss = evalLoss;
+        s.emit({ type: 'eval', step, evalLoss });
+      }
+      if (step % config.logging_steps === 0 || last) {
+        const metrics = log.flush(step, s.order.epochAfter(step), await s.memory.read(), evalLoss);
+        await s.files.appendMetrics(metrics);
+        const elapsed = (performance.now() - started) / 1000;
+        const eta = (elapsed / (step - firstStep)) * (schedule.totalSteps - step);
+        s.emit({ type: 'step', metrics, elapsedSeconds: elapsed, etaSeconds: eta, totalSteps: schedule.totalSteps });
+      }
+      if (step % config.save_steps === 0 && !last) await checkpoint();
+    }
+    return { stepsDone: step, stopped: false, lastLoss: log.lastLoss, lastEvalLoss, lastCheckpoint };
+  } finally {
+    s.adapter.setTraining(null);
+    optimizer.dispose();
+  }
+}
+
+/** One optimizer step (0-based `step`): accumulate, normalise by the step's supervised tokens, clip, update. */
+async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promise<StepResult> {
+  const params = s.adapter.parameters();
+  const variables = params.map((p) => p.variable);
+  const grads = new Map<string, tf.Tensor>();
+  let lossSum = 0;
+  let tokens = 0;
+  let inputTokens = 0;
+  const microBatches = s.order.step(step);
+  for (const [i, indices] of microBatches.entries()) {
+    const batch = collate(indices.map((j) => s.train[j]!), s.padId);
+    inputTokens += batch.keyMask.reduce((a, b) => a + b, 0);
+    if (batch.tokens === 0) continue;
+    s.adapter.setTraining(deriveSeed(s.config.seed, step, i));
+    const { value, grads: g } = microBatchGradients(s.model, batch, variables);
+    lossSum += (await value.data())[0]!;
+    tokens += batch.tokens;
+    value.dispose();
+    for (const p of params) {
+      const next = g[p.variable.name]!;
+      const prev = grads.get(p.key);
+      grads.set(p.key, prev ? tf.keep(prev.add(next)) : next);
+      if (prev) tf.dispose([prev, next]);
+    }
+  }
+  s.adapter.setTraining(null);
+  const lr = learningRate(s.schedule, step);
+  if (tokens === 0) {
+    // Nothing supervised in this step (every answer cut off by cutoff_len): no update, as there is no gradient.
+    return { loss: NaN, gradNorm: 0, lr, tokens, inputTokens };
+  }
+  for (const [key, g] of grads) {
+    grads.set(key, tf.keep(g.div(tokens)));
+    g.dispose();
+  }
+  const gradNorm = await clipByGlobalNorm(grads, s.config.max_grad_norm);
+  optimizer.apply(grads, lr);
+  tf.dispose([...grads.values()]);
+  return { loss: lossSum / tokens, gradNorm, lr, tokens, inputTokens };
+}
+
+function microBatchGradients(model: CausalLM, batch: Batch, variables: tf.Variable[]) {
+  const ids = tf.tensor2d(batch.ids, [batch.batch, batch.steps], 'int32');
+  try {
+    return tf.variableGrads(() => causalLmLossSum(model, ids, batch.labels, { keyMask: batch.keyMask }).sum, variables);
+  } finally {
+    ids.dispose();
+  }
+}
+
+/** Steps since the last metrics line: their mean loss, summed tokens, throughput; the last step's lr and grad norm. */
+class LogWindow {
+  private steps: StepResult[] = [];
+  private since = performance.now();
+  lastLoss: number | null = null;
+
+  add(r: StepResult): void {
+    this.steps.push(r);
+    if (Number.isFinite(r.loss)) this.lastLoss = r.loss;
+  }
+
+  flush(step: number, epoch: number, memory: StepMetrics['memory'], evalLoss: number | undefined): StepMetrics {
+    const now = performance.now();
+    const finite = this.steps.filter((r) => Number.isFinite(r.loss));
+    const last = this.steps[this.steps.length - 1]!;
+    const metrics: StepMetrics = {
+      step,
+      epoch: Math.round(epoch * 1e4) / 1e4,
+      loss: finite.length ? finite.reduce((a, r) => a + r.loss, 0) / finite.length : NaN,
+      lr: last.lr,
+      grad_norm: last.gradNorm,
+      tokens: this.steps.reduce((a, r) => a + r.tokens, 0),
+      tokens_per_s: this.steps.reduce((a, r) => a + r.inputTokens, 0) / ((now - this.since) / 1000),
+      memory,
+      ...(evalLoss !== undefined ? { eval_loss: evalLoss } : {}),
+    };
+    this.steps = [];
+    this.since = now;
+    return metrics;
+  }
+}

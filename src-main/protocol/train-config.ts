@@ -1,0 +1,97 @@
+/**
+ * The training configuration: YAML with LLaMA-Factory's key names, so a job moves between TuneBoard and
+ * LLaMA-Factory unchanged. Keys TuneBoard does not set keep transformers' / LLaMA-Factory's defaults, so an
+ * omitted key means the same thing in both tools. Shared by the CLI, the engine and the board's forms.
+ */
+import { z } from 'zod';
+
+export const SCHEDULER_TYPES = ['linear', 'cosine', 'constant', 'constant_with_warmup'] as const;
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+export const trainConfigSchema = z
+  .object({
+    model_name_or_path: z.string().min(1, 'is required: the folder of a Hugging Face model'),
+    adapter_name_or_path: z.string().min(1).nullish(),
+    dataset: z.string().min(1, 'is required: a dataset file, or a key of dataset_info.json'),
+    dataset_dir: z.string().min(1).nullish(),
+    output_dir: z.string().min(1, 'is required: the folder the run is written to'),
+    stage: z.literal('sft', { message: 'only sft (supervised fine-tuning) is supported' }).default('sft'),
+    finetuning_type: z.literal('lora', { message: 'only lora is supported' }).default('lora'),
+
+    lora_rank: positiveInt.max(1024).default(8),
+    /** LLaMA-Factory's default is twice the rank. */
+    lora_alpha: z.number().positive().nullish(),
+    lora_dropout: z.number().min(0).lt(1).default(0),
+    lora_target: z.union([z.string(), z.array(z.string())]).default('all'),
+    use_rslora: z.boolean().default(false),
+
+    cutoff_len: positiveInt.default(2048),
+    max_samples: positiveInt.nullish(),
+    val_size: z.number().nonnegative().default(0),
+    shuffle: z.boolean().default(true),
+
+    per_device_train_batch_size: positiveInt.default(8),
+    per_device_eval_batch_size: positiveInt.nullish(),
+    gradient_accumulation_steps: positiveInt.default(1),
+    learning_rate: z.number().positive().max(1, 'must be at most 1 (typical LoRA values are 1e-5 to 1e-3)').default(5e-5),
+    num_train_epochs: z.number().positive().default(3),
+    /** > 0 overrides num_train_epochs, as in transformers. */
+    max_steps: z.number().int().default(-1),
+    lr_scheduler_type: z.enum(SCHEDULER_TYPES).default('linear'),
+    warmup_steps: nonNegativeInt.default(0),
+    warmup_ratio: z.number().min(0).max(1).default(0),
+    weight_decay: z.number().min(0).default(0),
+    max_grad_norm: z.number().min(0).default(1),
+    adam_beta1: z.number().min(0).lt(1).default(0.9),
+    adam_beta2: z.number().min(0).lt(1).default(0.999),
+    adam_epsilon: z.number().positive().default(1e-8),
+    seed: nonNegativeInt.default(42),
+
+    logging_steps: positiveInt.default(500),
+    eval_steps: positiveInt.nullish(),
+    save_steps: positiveInt.default(500),
+    save_total_limit: positiveInt.nullish(),
+    resume_from_checkpoint: z.union([z.boolean(), z.string().min(1)]).nullish(),
+    overwrite_output_dir: z.boolean().default(false),
+    gradient_checkpointing: z.boolean().default(false),
+  })
+  .strict();
+
+/** A config as written in YAML (defaults not yet applied). */
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+/** A validated config with every default filled in. */
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+
+/**
+ * Keys of LLaMA-Factory / transformers configs that make no difference here (logging integrations, multi-GPU,
+ * caching, the template name: TuneBoard always uses the model's own chat template). They are accepted and
+ * reported as ignored, so a LLaMA-Factory YAML runs as is.
+ */
+export const IGNORED_KEYS = [
+  'do_train',
+  'do_eval',
+  'template',
+  'trust_remote_code',
+  'overwrite_cache',
+  'preprocessing_num_workers',
+  'dataloader_num_workers',
+  'report_to',
+  'run_name',
+  'plot_loss',
+  'ddp_timeout',
+  'bf16',
+  'fp16',
+  'pure_bf16',
+  'flash_attn',
+  'eval_strategy',
+  'evaluation_strategy',
+  'save_strategy',
+  'logging_dir',
+  'logging_first_step',
+  'deepspeed',
+  'packing',
+  'save_only_model',
+  'optim',
+] as const;
