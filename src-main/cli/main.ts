@@ -6,8 +6,9 @@ import { generate } from './commands/generate';
 import { info } from './commands/info';
 import { train } from './commands/train';
 import { evaluate } from './commands/eval';
+import { exportModel } from './commands/export';
 
-const commands: Record<string, Command> = { train, eval: evaluate, generate, info };
+const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
