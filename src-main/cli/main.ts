@@ -5,10 +5,11 @@ import type { Command } from './commands/command';
 import { generate } from './commands/generate';
 import { info } from './commands/info';
 import { train } from './commands/train';
+import { bench } from './commands/bench';
 import { evaluate } from './commands/eval';
 import { exportModel } from './commands/export';
 
-const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info };
+const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info, bench };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

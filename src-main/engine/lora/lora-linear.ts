@@ -1,4 +1,5 @@
 import * as tf from '../backend/tf';
+import { matMul } from '../ops/mat-mul';
 import type { LinearLayer } from '../model/linear';
 
 /** Applies dropout to the LoRA input while training; the identity otherwise. */
@@ -27,8 +28,8 @@ export class LoraLinear implements LinearLayer {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const flat = this.dropout(x).reshape([-1, this.inFeatures]); // [N, in]
-      const down = tf.matMul(flat, this.loraA, false, true); // [N, r]
-      const up = tf.matMul(down, this.loraB, false, true).mul(this.scale); // [N, out]
+      const down = matMul(flat, this.loraA, false, true); // [N, r]
+      const up = matMul(down, this.loraB, false, true).mul(this.scale); // [N, out]
       return this.base.apply(x).add(up.reshape([...lead, this.outFeatures])); // [..., out]
     });
   }

@@ -1,4 +1,5 @@
 import * as tf from '../backend/tf';
+import { matMul } from '../ops/mat-mul';
 import type { KVCache } from './kv-cache';
 import type { LinearLayer } from './linear';
 import type { Rope } from './rope';
@@ -54,9 +55,9 @@ export function groupedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D,
     const S = k.shape[2];
     const rep = H / numKvHeads;
     const grouped = q.reshape([B, numKvHeads, rep * T, D]); // [B, KV, rep*T, D]
-    const scores = tf.matMul(grouped, k, false, true).mul(1 / Math.sqrt(D)); // [B, KV, rep*T, S]
+    const scores = matMul(grouped, k, false, true).mul(1 / Math.sqrt(D)); // [B, KV, rep*T, S]
     const masked = scores.reshape([B, numKvHeads, rep, T, S]).add(bias); // [B, KV, rep, T, S]
     const probs = tf.softmax(masked, -1).reshape([B, numKvHeads, rep * T, S]); // [B, KV, rep*T, S]
-    return tf.matMul(probs, v).reshape([B, H, T, D]) as tf.Tensor4D; // [B, H, T, D]
+    return matMul(probs, v).reshape([B, H, T, D]) as tf.Tensor4D; // [B, H, T, D]
   });
 }

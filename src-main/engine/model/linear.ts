@@ -1,4 +1,5 @@
 import * as tf from '../backend/tf';
+import { frozenLinear } from '../ops/mat-mul';
 
 /** Anything that maps [..., in] to [..., out]: a plain Linear, or a LoRA layer wrapping one. */
 export interface LinearLayer {
@@ -23,7 +24,7 @@ export class Linear implements LinearLayer {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const flat = x.reshape([-1, this.inFeatures]); // [N, in]
-      let y = tf.matMul(flat, this.weight, false, true); // [N, out]
+      let y: tf.Tensor = frozenLinear(flat as tf.Tensor2D, this.weight); // [N, out]
       if (this.bias) y = y.add(this.bias);
       return y.reshape([...lead, this.outFeatures]); // [..., out]
     });

@@ -33,9 +33,18 @@ export async function loadModel(dir: string, onProgress?: (done: number, total: 
   }
 }
 
-async function buildModel(
+/** Where weights come from: a model folder (ModelWeights), or generated ones for benchmarks. */
+export interface WeightSource {
+  readonly dir: string;
+  names(): string[];
+  info(name: string): { readonly shape: readonly number[] };
+  read(name: string): Promise<Float32Array | Int32Array>;
+}
+
+/** The model of `config` with its weights from `weights`, each checked against the shape the config implies. */
+export async function buildModel(
   config: ModelConfig,
-  weights: ModelWeights,
+  weights: WeightSource,
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ model: CausalLM; tensors: tf.Tensor[] }> {
   const total = weights.names().length;

@@ -1,0 +1,87 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initBackend } from '../../engine/backend/backend';
+import { runBenchmark, type BenchResult } from '../../engine/bench/benchmark';
+import { MODEL_SHAPES, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
+import { writeRandomModel } from '../../engine/bench/random-model';
+import { parseSize } from '../../engine/export/shard-plan';
+import { demoModelDir } from '../../engine/resources';
+import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, UsageError } from '../args';
+import { formatBytes, formatCount, printResult, reportBackend } from '../output';
+import type { Command } from './command';
+
+const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join('|')}] [--backend auto|tensorflow|webgpu|wasm|cpu]
+       [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--profile] [--save DIR] [--json]
+       tuneboard bench --shape NAME --write-model DIR [--max-shard-size SIZE]
+  Times LoRA training steps (rank R on all seven projections, AdamW) on a model folder or on random weights of a
+  real model's shape, after warm-up steps. --profile adds the time per tfjs kernel, --save writes the result as
+  JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.`;
+
+export const bench: Command = {
+  summary: 'measure training speed and memory (tokens/s, step time split, peak memory)',
+  usage,
+  async run(argv) {
+    const { values } = parseCommandLine(
+      argv,
+      {
+        model: { type: 'string' },
+        shape: { type: 'string' },
+        batch: { type: 'string' },
+        seq: { type: 'string' },
+        steps: { type: 'string' },
+        warmup: { type: 'string' },
+        rank: { type: 'string' },
+        profile: { type: 'boolean', default: false },
+        save: { type: 'string' },
+        'write-model': { type: 'string' },
+        'max-shard-size': { type: 'string', default: '5GB' },
+        ...backendOption,
+        ...jsonOption,
+      },
+      usage,
+    );
+    if (values.model && values.shape) throw new UsageError('give --model or --shape, not both', usage);
+    const shape = (values.shape ?? (values.model ? undefined : 'demo')) as ShapeName | undefined;
+    if (shape !== undefined && !SHAPE_NAMES.includes(shape)) throw new UsageError(`--shape must be one of ${SHAPE_NAMES.join(', ')}, got "${shape}"`, usage);
+    if (values['write-model']) {
+      if (!shape) throw new UsageError('--write-model needs --shape', usage);
+      const written = await writeRandomModel({ shape: MODEL_SHAPES[shape], out: values['write-model'], tokenizerDir: demoModelDir(), maxShardBytes: parseSize(values['max-shard-size']), seed: 1 });
+      printResult(values.json, { out: values['write-model'], ...written }, () => `wrote ${values['write-model']}: ${formatBytes(written.bytes)} in ${written.files} file(s)`);
+      return;
+    }
+    const backend = await initBackend(backendFlag(values.backend));
+    if (!values.json) reportBackend(backend);
+    const result = await runBenchmark(
+      {
+        model: values.model ? { kind: 'dir', dir: values.model } : { kind: 'shape', name: shape! },
+        batch: numberFlag(values.batch, '--batch', 4, { min: 1, integer: true }),
+        seq: numberFlag(values.seq, '--seq', 128, { min: 2, integer: true }),
+        steps: numberFlag(values.steps, '--steps', 5, { min: 1, integer: true }),
+        warmup: numberFlag(values.warmup, '--warmup', 2, { min: 0, integer: true }),
+        rank: numberFlag(values.rank, '--rank', 16, { min: 1, integer: true }),
+        profile: values.profile,
+        onStep: values.json ? undefined : (done, total) => process.stderr.write(`\rstep ${done}/${total}${done === total ? '\n' : ''}`),
+      },
+      backend,
+    );
+    const record = { command: `tuneboard bench ${argv.join(' ')}`, ...result };
+    if (values.save) {
+      await mkdir(values.save, { recursive: true });
+      const file = join(values.save, `${result.date.slice(0, 10)}-${(values.model ? 'model' : shape)!.replace(/[^\w.-]/g, '_')}-${result.backend}-b${result.batch}x${result.seq}.json`);
+      await writeFile(file, JSON.stringify(record, null, 2) + '\n');
+      process.stderr.write(`saved ${file}\n`);
+    }
+    printResult(values.json, record, () => human(result));
+  },
+};
+
+function human(r: BenchResult): string {
+  const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
+  return [
+    `${r.model}: ${r.shape.layers} layers, hidden ${r.shape.hidden}, vocab ${r.shape.vocab}, ${formatCount(r.shape.parameters)} parameters`,
+    `LoRA r=${r.rank} on all projections: ${formatCount(r.trainableParameters)} trainable; batch ${r.batch} x ${r.seq} tokens`,
+    `${Math.round(r.tokensPerSecond)} tokens/s · step ${ms(r.stepSeconds.total)} (forward ${ms(r.stepSeconds.forward)}, backward ${ms(r.stepSeconds.backward)}, optimizer ${ms(r.stepSeconds.optimizer)})`,
+    `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source}); tfjs tensors peak ${formatBytes(r.peakMemory.tfjsBytes)}`,
+    ...(r.profile ? ['time by kernel (one step):', ...r.profile.map((k) => `  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(9)} ms  ${k.calls} calls`)] : []),
+  ].join('\n');
+}

@@ -1,0 +1,158 @@
+/**
+ * `tuneboard bench`: LoRA training steps on a model (a folder, or random weights of a real shape), timed
+ * after warm-up, split into forward, backward and optimizer, with peak memory and, on request, the time
+ * per tfjs kernel. Every step is synchronised on its results, so the times are what a training run sees.
+ */
+import type { BackendReport } from '../../protocol/engine-types';
+import * as tf from '../backend/tf';
+import { parseModelConfig, readModelConfig, type ModelConfig } from '../formats/model-config';
+import { ModelWeights } from '../formats/model-weights';
+import { MemoryProbe } from '../jobs/memory';
+import { LoraAdapter } from '../lora/lora-adapter';
+import { LINEAR_LAYERS, type CausalLM } from '../model/causal-lm';
+import { buildModel } from '../model/load-model';
+import { causalLmLossSum } from '../model/loss';
+import { seededRandom } from '../seeded-random';
+import { AdamW } from '../train/adamw';
+import { clipByGlobalNorm } from '../train/gradients';
+import { versions } from '../version';
+import { MODEL_SHAPES, type ShapeName } from './model-shapes';
+import { RandomWeights } from './random-weights';
+
+export interface BenchOptions {
+  readonly model: { readonly kind: 'dir'; readonly dir: string } | { readonly kind: 'shape'; readonly name: ShapeName };
+  readonly batch: number;
+  readonly seq: number;
+  readonly steps: number;
+  readonly warmup: number;
+  readonly rank: number;
+  readonly profile: boolean;
+  readonly onStep?: (done: number, total: number) => void;
+}
+
+export interface BenchResult {
+  readonly model: string;
+  readonly shape: { readonly layers: number; readonly hidden: number; readonly vocab: number; readonly parameters: number };
+  readonly backend: string;
+  readonly device: string;
+  readonly versions: Record<string, string>;
+  readonly date: string;
+  readonly batch: number;
+  readonly seq: number;
+  readonly rank: number;
+  readonly steps: number;
+  readonly trainableParameters: number;
+  readonly tokensPerSecond: number;
+  /** Mean seconds per training step and its parts (forward timed on its own, backward = forward+backward − forward). */
+  readonly stepSeconds: { readonly total: number; readonly forward: number; readonly backward: number; readonly optimizer: number };
+  readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number; readonly tfjsBytes: number };
+  readonly profile: ReadonlyArray<{ readonly kernel: string; readonly ms: number; readonly calls: number }> | null;
+}
+
+export async function runBenchmark(o: BenchOptions, backend: BackendReport): Promise<BenchResult> {
+  const { config, weights, label } = await source(o.model);
+  const { model, tensors } = await buildModel(config, weights);
+  if (weights instanceof ModelWeights) await weights.close();
+  const lora = { r: o.rank, alpha: 2 * o.rank, dropout: 0, targetModules: LINEAR_LAYERS, useRslora: false, baseModel: null };
+  const adapter = LoraAdapter.attach(model, lora, { kind: 'peft-default', seed: 0 });
+  const params = adapter.parameters();
+  const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+  const memory = new MemoryProbe(backend.name);
+  let tfjsPeak = 0;
+  const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
+  const times = { total: 0, forward: 0, backward: 0, optimizer: 0 };
+  try {
+    for (let i = 0; i < o.warmup + o.steps; i++) {
+      const t = await trainStep(model, batch, params, optimizer);
+      tfjsPeak = Math.max(tfjsPeak, tf.memory().numBytes);
+      await memory.read();
+      if (i >= o.warmup) {
+        times.total += t.total;
+        times.backward += t.forwardBackward;
+        times.optimizer += t.optimizer;
+        times.forward += await timeForward(model, batch);
+      }
+      o.onStep?.(i + 1, o.warmup + o.steps);
+    }
+    const profile = o.profile ? await kernelProfile(() => trainStep(model, batch, params, optimizer)) : null;
+    const mean = (x: number) => x / o.steps;
+    const reading = await memory.read();
+    const rss = process.resourceUsage().maxRSS * 1024;
+    return {
+      model: label,
+      shape: { layers: config.numLayers, hidden: config.hiddenSize, vocab: config.vocabSize, parameters: tensors.reduce((a, t) => a + t.size, 0) },
+      backend: backend.name,
+      device: backend.device,
+      versions: versions(),
+      date: new Date().toISOString(),
+      batch: o.batch,
+      seq: o.seq,
+      rank: o.rank,
+      steps: o.steps,
+      trainableParameters: adapter.trainableParameterCount(),
+      tokensPerSecond: (o.batch * o.seq) / mean(times.total),
+      stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
+      peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak, tfjsBytes: tfjsPeak } : { kind: 'process', source: 'process peak RSS', bytes: rss, tfjsBytes: tfjsPeak },
+      profile,
+    };
+  } finally {
+    optimizer.dispose();
+    adapter.detach();
+    tf.dispose(tensors);
+    tf.dispose([batch.ids]);
+  }
+}
+
+async function source(model: BenchOptions['model']): Promise<{ config: ModelConfig; weights: RandomWeights | ModelWeights; label: string }> {
+  if (model.kind === 'dir') return { config: await readModelConfig(model.dir), weights: await ModelWeights.open(model.dir), label: model.dir };
+  const config = parseModelConfig(MODEL_SHAPES[model.name], model.name);
+  return { config, weights: new RandomWeights(config, 1), label: `${model.name} (random weights)` };
+}
+
+/** Random token ids, every position supervised (as a pre-training-style benchmark batch). */
+function randomBatch(batch: number, seq: number, vocab: number) {
+  const random = seededRandom(7);
+  const values = Int32Array.from({ length: batch * seq }, () => Math.floor(random() * vocab));
+  return { ids: tf.keep(tf.tensor2d(values, [batch, seq], 'int32')), labels: values };
+}
+
+type Batch = ReturnType<typeof randomBatch>;
+
+async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW) {
+  const t0 = performance.now();
+  const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels).sum, params.map((p) => p.variable));
+  await value.data();
+  const byKey = new Map(params.map((p) => [p.key, grads[p.variable.name]!]));
+  await Promise.all([...byKey.values()].map((g) => g.data()));
+  const t1 = performance.now();
+  await clipByGlobalNorm(byKey, 1);
+  optimizer.apply(byKey, 1e-4);
+  // Reading a small updated weight waits for the queued update (GPU backends run asynchronously).
+  await params[params.length - 1]!.variable.data();
+  const t2 = performance.now();
+  tf.dispose([value, ...byKey.values()]);
+  return { total: (t2 - t0) / 1000, forwardBackward: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000 };
+}
+
+async function timeForward(model: CausalLM, batch: Batch): Promise<number> {
+  const t0 = performance.now();
+  const { sum } = causalLmLossSum(model, batch.ids, batch.labels);
+  await sum.data();
+  sum.dispose();
+  return (performance.now() - t0) / 1000;
+}
+
+/** Time per kernel over one step, summed by kernel name, largest first. */
+async function kernelProfile(step: () => Promise<unknown>) {
+  const info = await tf.profile(async () => {
+    await step();
+    return [] as tf.Tensor[];
+  });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const ms = Number(await k.kernelTimeMs) || 0;
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    byKernel.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
+  }
+  return [...byKernel].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms).slice(0, 20);
+}
