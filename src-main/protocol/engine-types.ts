@@ -152,4 +152,6 @@ export interface ExportResult {
   readonly mergedModules: number;
   readonly verification: ExportVerification | null;
   readonly seconds: number;
+  /** Peak resident memory of the exporting process at the end of the merge, and after verification (which loads whole models). */
+  readonly peakMemory: { readonly merge: number; readonly verify: number | null };
 }

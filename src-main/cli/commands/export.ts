@@ -70,6 +70,7 @@ export const exportModel: Command = {
     printResult(values.json, result, () =>
       [
         `wrote ${result.out} (${result.files.length} file(s), ${formatBytes(result.bytes)}${result.dtype ? `, ${result.dtype}` : ''})`,
+        `peak memory ${formatBytes(result.peakMemory.merge)} while merging${result.peakMemory.verify ? `, ${formatBytes(result.peakMemory.verify)} after verifying` : ''}`,
         ...(result.verification ? [`verified: max |logit difference| ${result.verification.maxAbsDiff.toExponential(2)} over ${result.verification.probeTokens} tokens (tolerance ${result.verification.tolerance.toExponential(2)})`] : []),
       ].join('\n'),
     );

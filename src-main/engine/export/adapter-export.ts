@@ -4,7 +4,7 @@ import type { ExportResult } from '../../protocol/engine-types';
 import { writeFolderAtomic } from '../formats/atomic';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter } from '../lora/adapter-files';
 import { LINEAR_LAYERS } from '../model/causal-lm';
-import { EXPORT_FILE } from './merge-export';
+import { EXPORT_FILE, peakRss } from './merge-export';
 import { versions } from '../version';
 
 /** The adapter alone, in PEFT format: a few MB to share instead of a whole model. It is read and checked, then rewritten. */
@@ -29,6 +29,7 @@ export async function exportAdapter(o: { model: string; adapter: string; out: st
         mergedModules: 0,
         verification: null,
         seconds: (performance.now() - t0) / 1000,
+        peakMemory: { merge: peakRss(), verify: null },
       };
       await writeFile(join(tmp, EXPORT_FILE), JSON.stringify({ ...result, created_at: new Date().toISOString(), versions: versions() }, null, 2) + '\n');
       return result;

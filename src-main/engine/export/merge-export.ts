@@ -89,6 +89,7 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
           // The export is the user's own model: writable whatever the base folder's permissions.
           await chmod(join(tmp, name), 0o644);
         }
+        const mergePeak = peakRss();
         const verification = o.verify ? await verifyExport(o.model, o.adapter, tmp, dtype, (done, total) => o.onProgress?.({ phase: 'verifying', tensorsDone: done, tensorsTotal: total, bytesWritten, bytesTotal })) : null;
         if (verification && !verification.ok) {
           throw new UserError(`the exported model does not match base + adapter: logits differ by up to ${verification.maxAbsDiff.toExponential(2)} (tolerance ${verification.tolerance.toExponential(2)})`, 'Nothing was written. Please report this as a bug with the model and adapter used.');
@@ -105,6 +106,7 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
           mergedModules: merged.size,
           verification,
           seconds: (performance.now() - t0) / 1000,
+          peakMemory: { merge: mergePeak, verify: verification ? peakRss() : null },
         };
         await writeFile(join(tmp, EXPORT_FILE), JSON.stringify({ ...result, created_at: new Date().toISOString(), versions: versions() }, null, 2) + '\n');
         return result;
@@ -115,6 +117,9 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
     await weights.close();
   }
 }
+
+/** The process's peak resident memory so far, in bytes. */
+export const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 /** The base weight tensors the adapter changes, after checking every adapter tensor fits the base model. */
 function mergedModules(weights: ModelWeights, lora: LoraConfig, adapter: ReadonlyMap<string, AdapterTensor>): Set<string> {

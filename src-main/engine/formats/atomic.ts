@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors';
 
@@ -32,6 +32,7 @@ export async function writeFolderAtomic<T>(dir: string, fill: (tmpDir: string) =
     throw new UserError(`${dir} already exists`, 'Choose another output folder, or pass --overwrite to replace it.');
   }
   await mkdir(dirname(dir), { recursive: true });
+  await removeAbandoned(dir);
   const tmp = temporaryNameFor(dir);
   await mkdir(tmp);
   try {
@@ -48,5 +49,25 @@ export async function writeFolderAtomic<T>(dir: string, fill: (tmpDir: string) =
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** Temporary folders for `path` left by a process that died (killed, crashed, power lost) before renaming them. */
+async function removeAbandoned(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.partial-`;
+  for (const name of await readdir(dirname(path))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (pid === process.pid || isRunning(pid)) continue;
+    await rm(join(dirname(path), name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
