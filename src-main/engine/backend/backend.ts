@@ -89,6 +89,11 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   throw new UserError(`no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 
+/** wasm's heap is 32-bit: every tensor must fit in 4 GiB together. Other backends have no such hard limit. */
+export function tensorMemoryLimit(name: string): number | null {
+  return name === 'wasm' ? 4 * 2 ** 30 : null;
+}
+
 export function currentBackend(): BackendInfo {
   if (!current) throw new Error('initBackend() has not been called');
   return current;

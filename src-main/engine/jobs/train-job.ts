@@ -15,7 +15,7 @@ import { LoraAdapter, type LoraInit } from '../lora/lora-adapter';
 import { resolveTargets, type LoraConfig } from '../lora/lora-config';
 import { LINEAR_LAYERS } from '../model/causal-lm';
 import { loadModel, type LoadedModel } from '../model/load-model';
-import { CHECKPOINTS_DIR, findCheckpoint, loadCheckpoint, type SavedCheckpoint } from '../train/checkpoint';
+import { CHECKPOINTS_DIR, findCheckpoint, listCheckpoints, loadCheckpoint, type SavedCheckpoint } from '../train/checkpoint';
 import { DataOrder } from '../train/data-order';
 import { evaluateLoss } from '../train/evaluate';
 import { warmupStepsOf } from '../train/lr-schedule';
@@ -180,13 +180,19 @@ async function loraSetup(config: TrainConfig, checkpoint: SavedCheckpoint | null
   return { lora, init };
 }
 
+/** A run that failed before its first step (a wrong key, a model too big) left nothing worth keeping: retrying may reuse its folder. */
+async function failedBeforeFirstStep(dir: string): Promise<boolean> {
+  const record = await readRunRecord(dir);
+  return record?.status === 'failed' && record.steps_done === 0 && (await listCheckpoints(dir)).length === 0 && !existsSync(join(dir, ADAPTER_WEIGHTS));
+}
+
 /** Files a run writes; overwrite_output_dir removes these and nothing else a user may keep in that folder. */
 const RUN_OUTPUTS = [RUN_FILE, METRICS_FILE, LOG_FILE, CHECKPOINTS_DIR, ADAPTER_CONFIG, ADAPTER_WEIGHTS];
 
 /** A new run never writes into another run's folder unless overwrite_output_dir is set. */
 async function prepareOutputDir(config: TrainConfig, resuming: boolean): Promise<void> {
   if (existsSync(config.output_dir) && !resuming && (await readdir(config.output_dir)).length > 0) {
-    if (!config.overwrite_output_dir) {
+    if (!config.overwrite_output_dir && !(await failedBeforeFirstStep(config.output_dir))) {
       throw new UserError(`output_dir ${config.output_dir} already holds files from another run`, 'Choose a new output_dir, set resume_from_checkpoint: true to continue it, or overwrite_output_dir: true to replace it.');
     }
     for (const name of RUN_OUTPUTS) await rm(join(config.output_dir, name), { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import * as tf from '../backend/tf';
+import { tensorMemoryLimit } from '../backend/backend';
 import { UserError } from '../errors';
 import { readModelConfig, type ModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';
@@ -33,6 +34,20 @@ export async function loadModel(dir: string, onProgress?: (done: number, total: 
   }
 }
 
+/** Refuses, before loading anything, a model whose float32 weights cannot fit in the backend's memory. */
+function checkFitsBackend(weights: WeightSource): void {
+  const backend = tf.getBackend();
+  const limit = tensorMemoryLimit(backend);
+  const bytes = weights.names().reduce((a, n) => a + weights.info(n).shape.reduce((x, y) => x * y, 1) * 4, 0);
+  // Activations, LoRA weights and optimizer state need room too.
+  if (limit !== null && bytes > 0.8 * limit) {
+    throw new UserError(
+      `this model needs ${(bytes / 2 ** 30).toFixed(1)} GiB as float32, more than the ${backend} backend can hold (${limit / 2 ** 30} GiB in all)`,
+      'Use a GPU backend (webgpu or tensorflow), or the cpu backend (much slower, but without that limit).',
+    );
+  }
+}
+
 /** Where weights come from: a model folder (ModelWeights), or generated ones for benchmarks. */
 export interface WeightSource {
   readonly dir: string;
@@ -47,6 +62,7 @@ export async function buildModel(
   weights: WeightSource,
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ model: CausalLM; tensors: tf.Tensor[] }> {
+  checkFitsBackend(weights);
   const total = weights.names().length;
   let done = 0;
   const loaded: tf.Tensor[] = [];
