@@ -8,7 +8,7 @@ import { ATTENTION_PROJECTIONS, type AttentionContext } from './attention';
 import { attentionBias } from './attention-mask';
 import type { DecoderLayer } from './decoder-layer';
 import type { KVCache } from './kv-cache';
-import type { LinearLayer } from './linear';
+import type { Linear, LinearLayer } from './linear';
 import { MLP_PROJECTIONS } from './mlp';
 import type { RMSNorm } from './rms-norm';
 import type { Rope } from './rope';
@@ -28,7 +28,7 @@ export class CausalLM {
     readonly embedTokens: tf.Tensor2D,
     readonly layers: readonly DecoderLayer[],
     readonly norm: RMSNorm,
-    public lmHead: LinearLayer,
+    readonly lmHead: Linear,
     readonly rope: Rope,
   ) {}
 

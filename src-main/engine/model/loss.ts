@@ -5,6 +5,7 @@
  */
 import * as tf from '../backend/tf';
 import { gatherRows } from '../ops/gather-rows';
+import { lmHeadCrossEntropy } from '../ops/lm-head-cross-entropy';
 import type { CausalLM, ForwardOptions } from './causal-lm';
 
 export const IGNORE_INDEX = -100;
@@ -25,16 +26,6 @@ export function supervisedPositions(labels: ArrayLike<number>, batch: number, st
   return { rows: Int32Array.from(rows), targets: Int32Array.from(targets) };
 }
 
-/** Sum of -log p(target) for logits [N, V] and N targets. */
-export function crossEntropySum(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
-  return tf.tidy(() => {
-    const [n, vocab] = logits.shape;
-    const logProbs = tf.logSoftmax(logits).reshape([n * vocab]); // [N*V]
-    const picked = gatherRows(logProbs, Int32Array.from(targets, (t, i) => i * vocab + t)); // [N]
-    return picked.sum().neg() as tf.Scalar;
-  });
-}
-
 /**
  * The summed loss of a batch, running the LM head only on supervised positions (prompt tokens need no logits).
  * ids: [B, T]; labels: [B*T] flat. Returns the sum and the number of supervised tokens.
@@ -50,8 +41,8 @@ export function causalLmLossSum(
   if (rows.length === 0) return { sum: tf.scalar(0), tokens: 0 };
   const sum = tf.tidy(() => {
     const hidden = model.hiddenStates(ids, options).reshape([B * T, -1]); // [B*T, hidden]
-    const picked = gatherRows(hidden, rows); // [N, hidden]
-    return crossEntropySum(model.lmHead.apply(picked) as tf.Tensor2D, targets);
+    const picked = gatherRows(hidden, rows) as tf.Tensor2D; // [N, hidden]
+    return lmHeadCrossEntropy(picked, model.lmHead.weight, targets);
   });
   return { sum, tokens: rows.length };
 }
