@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
 import { SafetensorsFile } from '../../src-main/engine/formats/safetensors';
+import { mergeAndExport } from '../../src-main/engine/export/merge-export';
 import { generate } from '../../src-main/engine/model/generate';
 import { loadModel } from '../../src-main/engine/model/load-model';
 import { json, runCli } from '../cli/run-cli';
@@ -134,6 +135,31 @@ describe('export options and refusals', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists.*\n.*--overwrite/);
     json(await exportCli('tiny-qwen2', 'adapter_random', out, ['--overwrite']));
+  });
+
+  test('an export job reports progress and can be cancelled cleanly', async () => {
+    const out = tmp('cancelled');
+    const stop = new AbortController();
+    const seen: number[] = [];
+    const job = mergeAndExport({
+      model: fixturePath('tiny-llama', 'model'),
+      adapter: fixturePath('tiny-llama', 'adapter_random'),
+      out,
+      dtype: 'auto',
+      maxShardBytes: 5e9,
+      overwrite: false,
+      verify: true,
+      signal: stop.signal,
+      onProgress: (p) => {
+        seen.push(p.tensorsDone);
+        expect(p.bytesWritten).toBeLessThanOrEqual(p.bytesTotal);
+        if (p.tensorsDone === 3) stop.abort();
+      },
+    });
+    await expect(job).rejects.toThrow(/export cancelled/);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(join(out, '..'))).toEqual([]);
   });
 
   test('--adapter-only writes the PEFT adapter alone', async () => {

@@ -29,7 +29,7 @@ export const train: Command = {
     const result = await runTrainJob(config, { backend: backendFlag(values.backend), emit: progressPrinter(), signal: controller.signal, ignoredKeys: ignored });
     printResult(values.json, result, () =>
       result.status === 'completed'
-        ? `done: ${result.steps} steps in ${clock(result.seconds)}, final loss ${result.finalLoss?.toFixed(4)}${result.evalLoss != null ? `, eval loss ${result.evalLoss.toFixed(4)}` : ''}\nadapter: ${result.outputDir}`
+        ? `done: ${result.steps} steps in ${clock(result.seconds)}, final loss ${result.finalLoss?.toFixed(4) ?? 'n/a (no step had a trained token)'}${result.evalLoss != null ? `, eval loss ${result.evalLoss.toFixed(4)}` : ''}\nadapter: ${result.outputDir}`
         : `stopped at step ${result.steps}; resume with: tuneboard train ${configPath} resume_from_checkpoint=true`,
     );
   },

@@ -83,6 +83,9 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
         return { stepsDone: step, stopped: true, lastLoss: log.lastLoss, lastEvalLoss, lastCheckpoint };
       }
       const result = await trainStep(s, optimizer, step);
+      if (result.tokens === 0) {
+        s.emit({ type: 'log', level: 'warn', message: `step ${step + 1} had no trained token (every answer in it is cut off by cutoff_len ${config.cutoff_len}): no update` });
+      }
       step++;
       log.add(result);
       const last = step === schedule.totalSteps;
