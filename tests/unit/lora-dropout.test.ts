@@ -44,3 +44,21 @@ test('dropout applies while training, drawn from the seed, and never while evalu
   expect(trainingA).not.toBe(evaluation);
   expect(otherSeed).not.toBe(trainingA);
 });
+
+test('gradient checkpointing recomputes the same dropout masks: gradients equal those without it', async () => {
+  const ref = await readReference('tiny-llama');
+  const ids = ref.get('batch.input_ids')!;
+  const gradsWith = async (recomputeLayers: boolean) => {
+    adapter.setTraining(5);
+    const vars = adapter.parameters().map((p) => p.variable);
+    const { grads } = tf.variableGrads(
+      () => causalLmLossSum(loaded.model, tf.tensor2d(ids.values, ids.shape as [number, number], 'int32'), ref.get('batch.labels')!.values, { keyMask: ref.get('batch.attention_mask')!.values, recomputeLayers }).sum,
+      vars,
+    );
+    adapter.setTraining(null);
+    return Promise.all(vars.map((v) => grads[v.name]!.data()));
+  };
+  const plain = await gradsWith(false);
+  const recomputed = await gradsWith(true);
+  recomputed.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(plain[i]!)));
+});

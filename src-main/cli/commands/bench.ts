@@ -11,7 +11,7 @@ import { formatBytes, formatCount, printResult, reportBackend } from '../output'
 import type { Command } from './command';
 
 const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join('|')}] [--backend auto|tensorflow|webgpu|wasm|cpu]
-       [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--profile] [--save DIR] [--json]
+       [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--gradient-checkpointing] [--profile] [--save DIR] [--json]
        tuneboard bench --shape NAME --write-model DIR [--max-shard-size SIZE]
   Times LoRA training steps (rank R on all seven projections, AdamW) on a model folder or on random weights of a
   real model's shape, after warm-up steps. --profile adds the time per tfjs kernel, --save writes the result as
@@ -32,6 +32,7 @@ export const bench: Command = {
         warmup: { type: 'string' },
         rank: { type: 'string' },
         profile: { type: 'boolean', default: false },
+        'gradient-checkpointing': { type: 'boolean', default: false },
         save: { type: 'string' },
         'write-model': { type: 'string' },
         'max-shard-size': { type: 'string', default: '5GB' },
@@ -60,6 +61,7 @@ export const bench: Command = {
         warmup: numberFlag(values.warmup, '--warmup', 2, { min: 0, integer: true }),
         rank: numberFlag(values.rank, '--rank', 16, { min: 1, integer: true }),
         profile: values.profile,
+        gradientCheckpointing: values['gradient-checkpointing'],
         onStep: values.json ? undefined : (done, total) => process.stderr.write(`\rstep ${done}/${total}${done === total ? '\n' : ''}`),
       },
       backend,
@@ -79,9 +81,9 @@ function human(r: BenchResult): string {
   const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
   return [
     `${r.model}: ${r.shape.layers} layers, hidden ${r.shape.hidden}, vocab ${r.shape.vocab}, ${formatCount(r.shape.parameters)} parameters`,
-    `LoRA r=${r.rank} on all projections: ${formatCount(r.trainableParameters)} trainable; batch ${r.batch} x ${r.seq} tokens`,
+    `LoRA r=${r.rank} on all projections: ${formatCount(r.trainableParameters)} trainable; batch ${r.batch} x ${r.seq} tokens${r.gradientCheckpointing ? '; gradient checkpointing' : ''}`,
     `${Math.round(r.tokensPerSecond)} tokens/s · step ${ms(r.stepSeconds.total)} (forward ${ms(r.stepSeconds.forward)}, backward ${ms(r.stepSeconds.backward)}, optimizer ${ms(r.stepSeconds.optimizer)})`,
-    `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source}); tfjs tensors peak ${formatBytes(r.peakMemory.tfjsBytes)}`,
+    `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source}); tensors alive at the peak of a step ${formatBytes(r.peakMemory.tfjsBytes)}`,
     ...(r.profile ? ['time by kernel (one step):', ...r.profile.map((k) => `  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(9)} ms  ${k.calls} calls`)] : []),
   ].join('\n');
 }

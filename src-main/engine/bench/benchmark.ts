@@ -27,6 +27,7 @@ export interface BenchOptions {
   readonly warmup: number;
   readonly rank: number;
   readonly profile: boolean;
+  readonly gradientCheckpointing: boolean;
   readonly onStep?: (done: number, total: number) => void;
 }
 
@@ -41,10 +42,12 @@ export interface BenchResult {
   readonly seq: number;
   readonly rank: number;
   readonly steps: number;
+  readonly gradientCheckpointing: boolean;
   readonly trainableParameters: number;
   readonly tokensPerSecond: number;
   /** Mean seconds per training step and its parts (forward timed on its own, backward = forward+backward − forward). */
   readonly stepSeconds: { readonly total: number; readonly forward: number; readonly backward: number; readonly optimizer: number };
+  /** `bytes`: the device (nvidia-smi) or the process (peak RSS; wasm's heap never shrinks, so it only grows); `tfjsBytes`: tfjs tensors alive at once at the peak of a step. */
   readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number; readonly tfjsBytes: number };
   readonly profile: ReadonlyArray<{ readonly kernel: string; readonly ms: number; readonly calls: number }> | null;
 }
@@ -58,13 +61,11 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const params = adapter.parameters();
   const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
   const memory = new MemoryProbe(backend.name);
-  let tfjsPeak = 0;
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
   const times = { total: 0, forward: 0, backward: 0, optimizer: 0 };
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
-      const t = await trainStep(model, batch, params, optimizer);
-      tfjsPeak = Math.max(tfjsPeak, tf.memory().numBytes);
+      const t = await trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
       await memory.read();
       if (i >= o.warmup) {
         times.total += t.total;
@@ -74,7 +75,8 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       }
       o.onStep?.(i + 1, o.warmup + o.steps);
     }
-    const profile = o.profile ? await kernelProfile(() => trainStep(model, batch, params, optimizer)) : null;
+    // One more step under tf.profile: the peak of tfjs tensor memory within a step, and the time per kernel.
+    const profiled = await profileStep(() => trainStep(model, batch, params, optimizer, o.gradientCheckpointing));
     const mean = (x: number) => x / o.steps;
     const reading = await memory.read();
     const rss = process.resourceUsage().maxRSS * 1024;
@@ -89,11 +91,15 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       seq: o.seq,
       rank: o.rank,
       steps: o.steps,
+      gradientCheckpointing: o.gradientCheckpointing,
       trainableParameters: adapter.trainableParameterCount(),
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
-      peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak, tfjsBytes: tfjsPeak } : { kind: 'process', source: 'process peak RSS', bytes: rss, tfjsBytes: tfjsPeak },
-      profile,
+      peakMemory:
+        reading.kind === 'gpu'
+          ? { kind: 'gpu', source: reading.source, bytes: memory.peak, tfjsBytes: profiled.peakBytes }
+          : { kind: 'process', source: 'process peak RSS', bytes: rss, tfjsBytes: profiled.peakBytes },
+      profile: o.profile ? profiled.kernels : null,
     };
   } finally {
     optimizer.dispose();
@@ -118,9 +124,9 @@ function randomBatch(batch: number, seq: number, vocab: number) {
 
 type Batch = ReturnType<typeof randomBatch>;
 
-async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW) {
+async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW, recomputeLayers: boolean) {
   const t0 = performance.now();
-  const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels).sum, params.map((p) => p.variable));
+  const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
   await value.data();
   const byKey = new Map(params.map((p) => [p.key, grads[p.variable.name]!]));
   await Promise.all([...byKey.values()].map((g) => g.data()));
@@ -142,8 +148,8 @@ async function timeForward(model: CausalLM, batch: Batch): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Time per kernel over one step, summed by kernel name, largest first. */
-async function kernelProfile(step: () => Promise<unknown>) {
+/** Peak tensor bytes over one step, and the time per kernel summed by kernel name, largest first. */
+async function profileStep(step: () => Promise<unknown>) {
   const info = await tf.profile(async () => {
     await step();
     return [] as tf.Tensor[];
@@ -154,5 +160,6 @@ async function kernelProfile(step: () => Promise<unknown>) {
     const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
     byKernel.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
   }
-  return [...byKernel].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms).slice(0, 20);
+  const kernels = [...byKernel].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms).slice(0, 20);
+  return { peakBytes: info.peakBytes, kernels };
 }

@@ -22,7 +22,7 @@ export interface LoraParameter {
 
 export class LoraAdapter {
   /** Seeds dropout masks while training; null while evaluating or generating (dropout off). */
-  private dropoutSeed: (() => number) | null = null;
+  private dropoutSeed: number | null = null;
 
   private constructor(
     readonly config: LoraConfig,
@@ -36,10 +36,12 @@ export class LoraAdapter {
     const scale = loraScale(config);
     const wrapped: Array<{ name: string; layer: LoraLinear; restore: () => void }> = [];
     let adapter: LoraAdapter | null = null;
-    const dropout = (x: tf.Tensor) => (adapter?.dropoutSeed && config.dropout > 0 ? tf.dropout(x, config.dropout, undefined, adapter.dropoutSeed()) : x);
+    // Each layer's mask depends only on the seed and the layer, so a recomputed forward pass (gradient checkpointing) draws the same one.
+    const dropoutFor = (i: number) => (x: tf.Tensor) =>
+      adapter?.dropoutSeed != null && config.dropout > 0 ? tf.dropout(x, config.dropout, undefined, deriveSeed(adapter.dropoutSeed, i)) : x;
     slots.forEach((slot, i) => {
       const { a, b } = initialWeights(slot.name, slot.layer, config.r, init, i);
-      const layer = new LoraLinear(slot.layer, tf.variable(a, true, peftKey(slot.name, 'lora_A')), tf.variable(b, true, peftKey(slot.name, 'lora_B')), scale, dropout);
+      const layer = new LoraLinear(slot.layer, tf.variable(a, true, peftKey(slot.name, 'lora_A')), tf.variable(b, true, peftKey(slot.name, 'lora_B')), scale, dropoutFor(i));
       tf.dispose([a, b]);
       const base = slot.layer;
       slot.replace(layer);
@@ -67,14 +69,9 @@ export class LoraAdapter {
     return this.parameters().reduce((n, p) => n + p.variable.size, 0);
   }
 
-  /** Turns LoRA dropout on with masks drawn from `seed` and a call counter (deterministic, so resume reproduces them), or off. */
+  /** Turns LoRA dropout on with masks drawn from `seed` (deterministic, so a resumed run draws the same ones), or off with null. */
   setTraining(seed: number | null): void {
-    if (seed === null) {
-      this.dropoutSeed = null;
-      return;
-    }
-    let calls = 0;
-    this.dropoutSeed = () => deriveSeed(seed, calls++);
+    this.dropoutSeed = seed;
   }
 
   async tensors(): Promise<Array<{ key: string } & AdapterTensor>> {

@@ -24,6 +24,10 @@ export class LoraLinear implements LinearLayer {
     this.outFeatures = base.outFeatures;
   }
 
+  trainableVariables(): tf.Variable[] {
+    return [this.loraA, this.loraB];
+  }
+
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);

@@ -10,6 +10,7 @@ import type { DecoderLayer } from './decoder-layer';
 import type { KVCache } from './kv-cache';
 import type { Linear, LinearLayer } from './linear';
 import { MLP_PROJECTIONS } from './mlp';
+import { recompute } from '../ops/recompute';
 import type { RMSNorm } from './rms-norm';
 import type { Rope } from './rope';
 
@@ -20,6 +21,8 @@ export interface ForwardOptions {
   /** [B, S] with 1 for real tokens and 0 for padding, S = cached + new positions; null: no padding. */
   readonly keyMask?: ArrayLike<number> | null;
   readonly cache?: KVCache | null;
+  /** Gradient checkpointing: keep one activation per layer and recompute the rest in the backward pass. */
+  readonly recomputeLayers?: boolean;
 }
 
 export class CausalLM {
@@ -38,7 +41,7 @@ export class CausalLM {
   }
 
   /** ids: [B, T] int32 → the final normed hidden states [B, T, hidden], before the LM head. */
-  hiddenStates(ids: tf.Tensor2D, { keyMask = null, cache = null }: ForwardOptions = {}): tf.Tensor3D {
+  hiddenStates(ids: tf.Tensor2D, { keyMask = null, cache = null, recomputeLayers = false }: ForwardOptions = {}): tf.Tensor3D {
     const [B, T] = ids.shape;
     const past = cache?.length ?? 0;
     const result = tf.tidy(() => {
@@ -47,7 +50,11 @@ export class CausalLM {
       const bias = attentionBias(B, past, T, keyMask, this.config.slidingWindow);
       const ctx: AttentionContext = { cos, sin, bias, cache };
       let x = tf.gather(this.embedTokens, ids.reshape([-1])).reshape([B, T, this.config.hiddenSize]) as tf.Tensor3D; // [B, T, hidden]
-      for (const layer of this.layers) x = layer.apply(x, ctx);
+      for (const layer of this.layers) {
+        x = recomputeLayers
+          ? (recompute((h, [c, s, b]) => layer.apply(h as tf.Tensor3D, { cos: c as tf.Tensor3D, sin: s as tf.Tensor3D, bias: b!, cache: null }), x, layer.trainableVariables(), [cos, sin, bias]) as tf.Tensor3D)
+          : layer.apply(x, ctx);
+      }
       return this.norm.apply(x) as tf.Tensor3D;
     });
     if (cache) cache.length = past + T;

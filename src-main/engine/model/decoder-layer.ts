@@ -12,6 +12,10 @@ export class DecoderLayer {
     readonly mlp: Mlp,
   ) {}
 
+  trainableVariables(): tf.Variable[] {
+    return [...Object.values(this.attention.proj), ...Object.values(this.mlp.proj)].flatMap((p) => p.trainableVariables());
+  }
+
   apply(x: tf.Tensor3D, ctx: AttentionContext): tf.Tensor3D {
     return tf.tidy(() => {
       const h = x.add(this.attention.apply(this.inputNorm.apply(x) as tf.Tensor3D, ctx)) as tf.Tensor3D;

@@ -6,6 +6,8 @@ export interface LinearLayer {
   readonly inFeatures: number;
   readonly outFeatures: number;
   apply(x: tf.Tensor): tf.Tensor;
+  /** The weights that train (none for a frozen layer). */
+  trainableVariables(): tf.Variable[];
 }
 
 /** `y = x W^T + b` with W stored as Hugging Face does, [out, in]. Frozen: W and b are plain tensors, never variables. */
@@ -18,6 +20,10 @@ export class Linear implements LinearLayer {
     readonly bias: tf.Tensor1D | null = null,
   ) {
     [this.outFeatures, this.inFeatures] = weight.shape;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [];
   }
 
   apply(x: tf.Tensor): tf.Tensor {

@@ -126,7 +126,7 @@ async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promi
     inputTokens += batch.keyMask.reduce((a, b) => a + b, 0);
     if (batch.tokens === 0) continue;
     s.adapter.setTraining(deriveSeed(s.config.seed, step, i));
-    const { value, grads: g } = microBatchGradients(s.model, batch, variables);
+    const { value, grads: g } = microBatchGradients(s.model, batch, variables, s.config.gradient_checkpointing);
     lossSum += (await value.data())[0]!;
     tokens += batch.tokens;
     value.dispose();
@@ -153,10 +153,10 @@ async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promi
   return { loss: lossSum / tokens, gradNorm, lr, tokens, inputTokens };
 }
 
-function microBatchGradients(model: CausalLM, batch: Batch, variables: tf.Variable[]) {
+function microBatchGradients(model: CausalLM, batch: Batch, variables: tf.Variable[], recomputeLayers: boolean) {
   const ids = tf.tensor2d(batch.ids, [batch.batch, batch.steps], 'int32');
   try {
-    return tf.variableGrads(() => causalLmLossSum(model, ids, batch.labels, { keyMask: batch.keyMask }).sum, variables);
+    return tf.variableGrads(() => causalLmLossSum(model, ids, batch.labels, { keyMask: batch.keyMask, recomputeLayers }).sum, variables);
   } finally {
     ids.dispose();
   }
