@@ -66,10 +66,9 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
           try {
             for (const t of shard.tensors) {
               if (o.signal?.aborted) throw new UserError('export cancelled');
-              const values = await weights.read(t.name);
-              const module = t.name.replace(/\.weight$/, '');
-              const out = merged.has(t.name) ? await mergeWeight(values as Float32Array, adapter.get(peftKey(module, 'lora_A'))!, adapter.get(peftKey(module, 'lora_B'))!, scale) : values;
-              const bytes = encode(t.dtype, out);
+              const bytes = merged.has(t.name)
+                ? encode(t.dtype, await mergeWeight((await weights.read(t.name)) as Float32Array, adapter, t.name.replace(/\.weight$/, ''), scale))
+                : await unchangedTensor(weights, t);
               await writer.write(t.name, bytes);
               bytesWritten += bytes.byteLength;
               o.onProgress?.({ phase: 'merging', tensorsDone: ++tensorsDone, tensorsTotal: planned.length, bytesWritten, bytesTotal });
@@ -131,8 +130,16 @@ function mergedModules(weights: ModelWeights, lora: LoraConfig, adapter: Readonl
   return new Set(targets.map((t) => `${t.module}.weight`));
 }
 
+/** A tensor the adapter does not touch: its stored bytes as they are when the dtype stays, else converted. */
+async function unchangedTensor(weights: ModelWeights, t: PlannedTensor): Promise<Uint8Array> {
+  if (weights.info(t.name).dtype === t.dtype) return weights.readBytes(t.name);
+  return encode(t.dtype, await weights.read(t.name));
+}
+
 /** W + scale · (B A), in float32 as PEFT computes the delta on CPU; the caller rounds once to the output dtype. */
-async function mergeWeight(w: Float32Array, a: AdapterTensor, b: AdapterTensor, scale: number): Promise<Float32Array> {
+async function mergeWeight(w: Float32Array, adapter: ReadonlyMap<string, AdapterTensor>, module: string, scale: number): Promise<Float32Array> {
+  const a = adapter.get(peftKey(module, 'lora_A'))!;
+  const b = adapter.get(peftKey(module, 'lora_B'))!;
   const [out, r] = b.shape as [number, number];
   const inFeatures = a.shape[1]!;
   const merged = tf.tidy(() => tf.tensor2d(w, [out, inFeatures]).add(tf.matMul(tf.tensor2d(b.values, [out, r]), tf.tensor2d(a.values, [r, inFeatures])).mul(scale)));

@@ -41,6 +41,11 @@ export class ModelWeights {
     return this.fileOf(name).read(name);
   }
 
+  /** The tensor's bytes exactly as stored. */
+  readBytes(name: string): Promise<Uint8Array> {
+    return this.fileOf(name).readBytes(name);
+  }
+
   /** Bytes of all tensors as stored. */
   totalBytes(): number {
     let total = 0;
