@@ -2,6 +2,7 @@
  * Picks and starts the tfjs backend. `auto` tries, in order: tensorflow (libtensorflow through the optional
  * @tensorflow/tfjs-node-gpu / tfjs-node), webgpu (Dawn from the `webgpu` package), wasm, cpu.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -49,8 +50,10 @@ const starters: Record<BackendName, () => Promise<string>> = {
     if (!adapter) throw new Error('Dawn found no GPU adapter (no Vulkan, Metal or D3D12 driver)');
     await import('@tensorflow/tfjs-backend-webgpu');
     await activate('webgpu');
+    watchDeviceLoss();
     const i = adapter.info;
-    return [i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || 'GPU', '(WebGPU on Dawn)'].join(' ');
+    const name = (i.vendor.toLowerCase().includes('nvidia') && nvidiaGpuName()) || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || i.description || 'GPU';
+    return `${name} (WebGPU on Dawn)`;
   },
   async wasm() {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -87,6 +90,32 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     }
   }
   throw new UserError(`no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+let deviceLost: string | null = null;
+
+/** A GPU device can be lost (driver reset, another process, sleep): remember why, for the next check. */
+function watchDeviceLoss(): void {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  void device?.lost.then((info) => {
+    deviceLost = info.message || info.reason || 'unknown reason';
+  });
+}
+
+/** Throws a clear error once the GPU device is gone; training calls it between steps. */
+export function assertDeviceAlive(): void {
+  if (deviceLost !== null) {
+    throw new UserError(`the GPU device was lost (${deviceLost})`, 'Restart TuneBoard (or the command) and resume the run from its last checkpoint.');
+  }
+}
+
+/** The GPU's marketing name from nvidia-smi ("NVIDIA H100 80GB HBM3"), when it is there. */
+function nvidiaGpuName(): string | null {
+  try {
+    return execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { timeout: 3000, encoding: 'utf8' }).split('\n')[0]!.trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 /** wasm's heap is 32-bit: every tensor must fit in 4 GiB together. Other backends have no such hard limit. */

@@ -128,15 +128,19 @@ async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraA
   const t0 = performance.now();
   const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
   await value.data();
-  const byKey = new Map(params.map((p) => [p.key, grads[p.variable.name]!]));
-  await Promise.all([...byKey.values()].map((g) => g.data()));
+  const flat = optimizer.flatten(new Map(params.map((p) => [p.key, grads[p.variable.name]!])));
+  tf.dispose(Object.values(grads));
+  // Reading one gradient value waits for the whole backward pass (GPU backends run asynchronously).
+  const first = flat.slice([0], [1]);
+  await first.data();
+  first.dispose();
   const t1 = performance.now();
-  await clipByGlobalNorm(byKey, 1);
-  optimizer.apply(byKey, 1e-4);
-  // Reading a small updated weight waits for the queued update (GPU backends run asynchronously).
+  const { clipped } = await clipByGlobalNorm(flat, 1);
+  optimizer.applyFlat(clipped, 1e-4);
+  // Reading a small updated weight waits for the queued update.
   await params[params.length - 1]!.variable.data();
   const t2 = performance.now();
-  tf.dispose([value, ...byKey.values()]);
+  tf.dispose([value, flat, clipped]);
   return { total: (t2 - t0) / 1000, forwardBackward: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000 };
 }
 

@@ -59,12 +59,18 @@ export async function runTrainJob(config: TrainConfig, options: TrainJobOptions)
     last_checkpoint: resume,
     error: null,
   };
-  const update = async (patch: Partial<RunRecord>) => {
+  // Writes are chained so run.json always ends with the latest state, whatever order they finish in.
+  let writing = Promise.resolve();
+  const update = (patch: Partial<RunRecord>) => {
     record = { ...record, ...patch };
-    await files.writeRun(record);
+    const snapshot = record;
+    writing = writing.then(() => files.writeRun(snapshot));
+    return writing;
   };
   const emit = (event: TrainEvent) => {
     if (event.type === 'log') void files.log(`${event.level}: ${event.message}`);
+    // A crash after this point still leaves run.json naming the checkpoint to resume from.
+    if (event.type === 'checkpoint') void update({ last_checkpoint: event.path, steps_done: event.step });
     options.emit(event);
   };
   await update({});

@@ -12,7 +12,8 @@ export function gatherRows(x: tf.Tensor, indices: Int32Array): tf.Tensor {
     (save as tf.GradSaveFunc)([idx]);
     return {
       value: tf.gather(input as tf.Tensor, idx),
-      gradFunc: (dy, [saved]) => tf.scatterND(saved!.expandDims(1), dy as tf.Tensor, (input as tf.Tensor).shape),
+      // tfjs frees what a custom gradient makes only when the whole backward pass ends: tidy it here.
+      gradFunc: (dy, [saved]) => tf.tidy(() => tf.scatterND(saved!.expandDims(1), dy as tf.Tensor, (input as tf.Tensor).shape)),
     };
   });
   return op(x);

@@ -16,29 +16,34 @@ export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, tar
   const vocab = weight.shape[0];
   const rows = Math.max(1, Math.floor(chunkElements / vocab));
   const chunks = Array.from({ length: Math.ceil(n / rows) }, (_, i) => ({ begin: i * rows, size: Math.min(rows, n - i * rows) }));
+  // Each chunk in its own tidy scope, so its [c, V] temporaries are gone before the next chunk starts.
   const op = tf.customGrad((h, save) => {
     (save as tf.GradSaveFunc)([h as tf.Tensor]);
-    const value = tf.tidy(() =>
-      tf.addN(
-        chunks.map(({ begin, size }) => {
-          const logits = chunkLogits(tf.slice(h as tf.Tensor2D, [begin, 0], [size, -1]), weight); // [c, V]
-          const picked = tf.sum(tf.mul(logits, tf.oneHot(tf.tensor1d(targets.subarray(begin, begin + size), 'int32'), vocab)), 1); // [c]
-          return tf.sum(tf.sub(tf.logSumExp(logits, 1), picked));
-        }),
-      ),
-    );
+    let value: tf.Tensor = tf.scalar(0);
+    for (const { begin, size } of chunks) {
+      const previous = value;
+      value = tf.tidy(() => {
+        const logits = chunkLogits(tf.slice(h as tf.Tensor2D, [begin, 0], [size, -1]), weight); // [c, V]
+        const picked = tf.sum(tf.mul(logits, tf.oneHot(tf.tensor1d(targets.subarray(begin, begin + size), 'int32'), vocab)), 1); // [c]
+        return tf.add(previous, tf.sum(tf.sub(tf.logSumExp(logits, 1), picked)));
+      });
+      previous.dispose();
+    }
     return {
       value,
-      gradFunc: (dy, [saved]) =>
-        tf.concat(
-          chunks.map(({ begin, size }) => {
+      gradFunc: (dy, [saved]) => {
+        const parts = chunks.map(({ begin, size }) =>
+          tf.tidy(() => {
             const logits = chunkLogits(tf.slice(saved as tf.Tensor2D, [begin, 0], [size, -1]), weight); // [c, V]
             const onehot = tf.oneHot(tf.tensor1d(targets.subarray(begin, begin + size), 'int32'), vocab); // [c, V]
             const dLogits = tf.mul(tf.sub(tf.softmax(logits), onehot), dy as tf.Scalar); // [c, V]
             return tf.matMul(dLogits, weight); // [c, H]
           }),
-          0,
-        ),
+        );
+        const grad = tf.concat(parts, 0);
+        tf.dispose(parts);
+        return grad;
+      },
     };
   });
   return op(hidden) as tf.Scalar;

@@ -23,7 +23,8 @@ const plainMatMul = tf.customGrad((a, b, save) => {
   (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor]);
   return {
     value: tf.matMul(a as tf.Tensor, b as tf.Tensor),
-    gradFunc: (dy, [sa, sb]) => [tf.matMul(dy as tf.Tensor, swapLast(sb!)), tf.matMul(swapLast(sa!), dy as tf.Tensor)],
+    // Tidied: tfjs would keep a custom gradient's temporaries (the transposed copies) until the backward pass ends.
+    gradFunc: (dy, [sa, sb]) => tf.tidy(() => [tf.matMul(dy as tf.Tensor, swapLast(sb!)), tf.matMul(swapLast(sa!), dy as tf.Tensor)]),
   };
 });
 

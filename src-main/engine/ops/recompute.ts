@@ -17,7 +17,9 @@ export function recompute(fn: (x: tf.Tensor, kept: tf.Tensor[]) => tf.Tensor, x:
     save([input, ...keep]);
     return {
       value: fn(input, keep),
-      gradFunc: (dy, [savedInput, ...savedKeep]) => withOwnTape(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(fn(xs[0]!, savedKeep), dy as tf.Tensor)))([savedInput!, ...variables])),
+      // Tidied, so the recomputed layer's activations go as soon as its gradients exist.
+      gradFunc: (dy, [savedInput, ...savedKeep]) =>
+        tf.tidy(() => withOwnTape(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(fn(xs[0]!, savedKeep), dy as tf.Tensor)))([savedInput!, ...variables]))),
     };
   });
   return op(x, ...variables) as tf.Tensor;

@@ -3,6 +3,11 @@
  *   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
  *   p ← p − (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + eps)
  * Only the parameters given to it have state: frozen base weights never get any.
+ *
+ * The update runs on all parameters at once, as flat vectors: a LoRA adapter has hundreds of small
+ * tensors, and a dozen ops per tensor cost more in dispatch than in arithmetic on a GPU (measured: 3.9 s
+ * per step for Qwen2.5-0.5B's 336 LoRA tensors on an H100). Flat, one step is a concatenation, a dozen
+ * element-wise ops and one split back into the variables.
  */
 import * as tf from '../backend/tf';
 
@@ -20,64 +25,103 @@ export interface AdamWState {
   readonly v: ReadonlyMap<string, tf.Tensor>;
 }
 
+type Param = { readonly key: string; readonly variable: tf.Variable };
+
 export class AdamW {
   private t = 0;
-  private readonly m = new Map<string, tf.Tensor>();
-  private readonly v = new Map<string, tf.Tensor>();
+  private readonly sizes: number[];
+  /** Flat copies of the parameters and their moments, in the order of `params`. */
+  private flatParams: tf.Tensor1D | null = null;
+  private m: tf.Tensor1D;
+  private v: tf.Tensor1D;
 
   constructor(
-    private readonly params: ReadonlyArray<{ readonly key: string; readonly variable: tf.Variable }>,
+    private readonly params: readonly Param[],
     private readonly options: AdamWOptions,
   ) {
-    for (const p of params) {
-      this.m.set(p.key, tf.keep(tf.zerosLike(p.variable)));
-      this.v.set(p.key, tf.keep(tf.zerosLike(p.variable)));
-    }
+    this.sizes = params.map((p) => p.variable.size);
+    const total = this.sizes.reduce((a, b) => a + b, 0);
+    this.m = tf.keep(tf.zeros([total]));
+    this.v = tf.keep(tf.zeros([total]));
   }
 
   get step(): number {
     return this.t;
   }
 
+  /** All gradients as one flat vector, in the parameters' order. */
+  flatten(grads: ReadonlyMap<string, tf.Tensor>): tf.Tensor1D {
+    return tf.tidy(() =>
+      tf.concat(
+        this.params.map((p) => {
+          const g = grads.get(p.key);
+          if (!g) throw new Error(`no gradient for ${p.key}`);
+          return g.reshape([-1]);
+        }),
+      ),
+    ) as tf.Tensor1D;
+  }
+
   /** One update with `grads` (by key) at learning rate `lr`. */
   apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+    const flat = this.flatten(grads);
+    this.applyFlat(flat, lr);
+    flat.dispose();
+  }
+
+  /** One update with the flat gradient vector (see `flatten`). */
+  applyFlat(g: tf.Tensor1D, lr: number): void {
     this.t++;
     const { beta1, beta2, eps, weightDecay } = this.options;
     const stepSize = lr / (1 - beta1 ** this.t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
-    for (const { key, variable } of this.params) {
-      const g = grads.get(key);
-      if (!g) throw new Error(`no gradient for ${key}`);
-      const [m, v] = tf.tidy(() => [this.m.get(key)!.mul(beta1).add(g.mul(1 - beta1)), this.v.get(key)!.mul(beta2).add(g.square().mul(1 - beta2))]);
-      tf.dispose([this.m.get(key)!, this.v.get(key)!]);
-      this.m.set(key, tf.keep(m!));
-      this.v.set(key, tf.keep(v!));
-      tf.tidy(() => {
-        const decayed = variable.mul(1 - lr * weightDecay);
-        const denom = v!.sqrt().div(bc2Sqrt).add(eps);
-        variable.assign(decayed.sub(m!.div(denom).mul(stepSize)));
-      });
-    }
+    const p = this.flatParams ?? tf.keep(tf.concat(this.params.map((q) => q.variable.reshape([-1]))) as tf.Tensor1D);
+    const [m, v, next] = tf.tidy(() => {
+      const m = this.m.mul(beta1).add(g.mul(1 - beta1));
+      const v = this.v.mul(beta2).add(g.square().mul(1 - beta2));
+      const denom = v.sqrt().div(bc2Sqrt).add(eps);
+      return [m, v, p.mul(1 - lr * weightDecay).sub(m.div(denom).mul(stepSize))] as tf.Tensor1D[];
+    });
+    tf.dispose([this.m, this.v, p]);
+    this.m = tf.keep(m!);
+    this.v = tf.keep(v!);
+    this.flatParams = tf.keep(next!);
+    tf.tidy(() => {
+      tf.split(next!, this.sizes).forEach((piece, i) => this.params[i]!.variable.assign(piece.reshape(this.params[i]!.variable.shape)));
+    });
   }
 
   state(): AdamWState {
-    return { step: this.t, m: this.m, v: this.v };
+    return { step: this.t, m: this.byKey(this.m), v: this.byKey(this.v) };
   }
 
   /** Restores moments saved by a checkpoint (values by key, in the parameters' shapes). */
   load(step: number, m: ReadonlyMap<string, Float32Array>, v: ReadonlyMap<string, Float32Array>): void {
-    for (const { key, variable } of this.params) {
-      const mv = m.get(key);
-      const vv = v.get(key);
-      if (!mv || !vv) throw new Error(`the checkpoint has no optimizer state for ${key}`);
-      tf.dispose([this.m.get(key)!, this.v.get(key)!]);
-      this.m.set(key, tf.keep(tf.tensor(mv, variable.shape)));
-      this.v.set(key, tf.keep(tf.tensor(vv, variable.shape)));
-    }
+    const flat = (map: ReadonlyMap<string, Float32Array>) => {
+      const out = new Float32Array(this.sizes.reduce((a, b) => a + b, 0));
+      let offset = 0;
+      for (const { key } of this.params) {
+        const values = map.get(key);
+        if (!values) throw new Error(`the checkpoint has no optimizer state for ${key}`);
+        out.set(values, offset);
+        offset += values.length;
+      }
+      return tf.keep(tf.tensor1d(out));
+    };
+    tf.dispose([this.m, this.v]);
+    this.m = flat(m);
+    this.v = flat(v);
     this.t = step;
   }
 
   dispose(): void {
-    tf.dispose([...this.m.values(), ...this.v.values()]);
+    tf.dispose([this.m, this.v]);
+    this.flatParams?.dispose();
+  }
+
+  /** A flat vector split back into one tensor per parameter key (new tensors the caller disposes). */
+  private byKey(flat: tf.Tensor1D): Map<string, tf.Tensor> {
+    const pieces = tf.split(flat, this.sizes);
+    return new Map(this.params.map((p, i) => [p.key, pieces[i]!.reshape(p.variable.shape)]));
   }
 }

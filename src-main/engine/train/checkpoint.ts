@@ -12,7 +12,7 @@ import { encode } from '../formats/dtype';
 import { SafetensorsFile, writeSafetensors } from '../formats/safetensors';
 import { writeAdapter, type AdapterTensor } from '../lora/adapter-files';
 import type { LoraConfig } from '../lora/lora-config';
-import type * as tf from '../backend/tf';
+import * as tf from '../backend/tf';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -45,6 +45,7 @@ export async function saveCheckpoint(
   const moments: Array<{ name: string; dtype: 'F32'; shape: readonly number[]; bytes: Uint8Array }> = [];
   for (const [prefix, map] of [['m', optimizer.m], ['v', optimizer.v]] as const) {
     for (const [key, t] of map) moments.push({ name: `${prefix}.${key}`, dtype: 'F32', shape: t.shape, bytes: encode('F32', (await t.data()) as Float32Array) });
+    tf.dispose([...map.values()]);
   }
   await writeFolderAtomic(
     dir,

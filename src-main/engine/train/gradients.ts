@@ -1,21 +1,14 @@
 import * as tf from '../backend/tf';
 
 /**
- * Global L2 norm of all gradients, computed as torch.nn.utils.clip_grad_norm_ does, and the gradients scaled
- * by min(1, maxNorm / (norm + 1e-6)). Returns the norm before clipping (what transformers logs as grad_norm).
+ * The global L2 norm of a flat gradient vector, as torch.nn.utils.clip_grad_norm_ computes it, and the
+ * vector scaled by min(1, maxNorm / (norm + 1e-6)). Returns the norm before clipping (what transformers
+ * logs as grad_norm) and the clipped vector (the same tensor when nothing was clipped).
  */
-export async function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<number> {
-  const squares = tf.tidy(() => tf.stack([...grads.values()].map((g) => g.square().sum())));
-  const norm = Math.sqrt(Array.from(await squares.data()).reduce((a, b) => a + b, 0));
+export async function clipByGlobalNorm(grads: tf.Tensor1D, maxNorm: number): Promise<{ norm: number; clipped: tf.Tensor1D }> {
+  const squares = tf.tidy(() => grads.square().sum());
+  const norm = Math.sqrt((await squares.data())[0]!);
   squares.dispose();
-  if (maxNorm > 0) {
-    const coef = Math.min(1, maxNorm / (norm + 1e-6));
-    if (coef < 1) {
-      for (const [key, g] of grads) {
-        grads.set(key, tf.keep(g.mul(coef)));
-        g.dispose();
-      }
-    }
-  }
-  return norm;
+  const coef = maxNorm > 0 ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
+  return { norm, clipped: coef < 1 ? (grads.mul(coef) as tf.Tensor1D) : grads };
 }

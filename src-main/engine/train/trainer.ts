@@ -5,6 +5,7 @@
  */
 import type { StepMetrics, TrainEvent } from '../../protocol/engine-types';
 import type { TrainConfig } from '../../protocol/train-config';
+import { assertDeviceAlive } from '../backend/backend';
 import * as tf from '../backend/tf';
 import { collate, type Batch, type TokenizedExample } from '../data';
 import type { MemoryProbe } from '../jobs/memory';
@@ -82,6 +83,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
         if (step > checkpointStep) await checkpoint();
         return { stepsDone: step, stopped: true, lastLoss: log.lastLoss, lastEvalLoss, lastCheckpoint };
       }
+      assertDeviceAlive();
       const result = await trainStep(s, optimizer, step);
       if (result.tokens === 0) {
         s.emit({ type: 'log', level: 'warn', message: `step ${step + 1} had no trained token (every answer in it is cut off by cutoff_len ${config.cutoff_len}): no update` });
@@ -116,7 +118,8 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
 async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promise<StepResult> {
   const params = s.adapter.parameters();
   const variables = params.map((p) => p.variable);
-  const grads = new Map<string, tf.Tensor>();
+  // The step's gradients summed over its micro-batches, as one flat vector.
+  let summed: tf.Tensor1D | null = null;
   let lossSum = 0;
   let tokens = 0;
   let inputTokens = 0;
@@ -130,27 +133,27 @@ async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promi
     lossSum += (await value.data())[0]!;
     tokens += batch.tokens;
     value.dispose();
-    for (const p of params) {
-      const next = g[p.variable.name]!;
-      const prev = grads.get(p.key);
-      grads.set(p.key, prev ? tf.keep(prev.add(next)) : next);
-      if (prev) tf.dispose([prev, next]);
+    const flat = optimizer.flatten(new Map(params.map((p) => [p.key, g[p.variable.name]!])));
+    tf.dispose(Object.values(g));
+    if (summed) {
+      const total: tf.Tensor1D = summed.add(flat);
+      tf.dispose([summed, flat]);
+      summed = total;
+    } else {
+      summed = flat;
     }
   }
   s.adapter.setTraining(null);
   const lr = learningRate(s.schedule, step);
-  if (tokens === 0) {
+  if (!summed) {
     // Nothing supervised in this step (every answer cut off by cutoff_len): no update, as there is no gradient.
     return { loss: NaN, gradNorm: 0, lr, tokens, inputTokens };
   }
-  for (const [key, g] of grads) {
-    grads.set(key, tf.keep(g.div(tokens)));
-    g.dispose();
-  }
-  const gradNorm = await clipByGlobalNorm(grads, s.config.max_grad_norm);
-  optimizer.apply(grads, lr);
-  tf.dispose([...grads.values()]);
-  return { loss: lossSum / tokens, gradNorm, lr, tokens, inputTokens };
+  const normalised = summed.div(tokens) as tf.Tensor1D;
+  const { norm, clipped } = await clipByGlobalNorm(normalised, s.config.max_grad_norm);
+  optimizer.applyFlat(clipped, lr);
+  tf.dispose([summed, normalised, clipped]);
+  return { loss: lossSum / tokens, gradNorm: norm, lr, tokens, inputTokens };
 }
 
 function microBatchGradients(model: CausalLM, batch: Batch, variables: tf.Variable[], recomputeLayers: boolean) {
