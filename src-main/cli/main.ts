@@ -7,8 +7,12 @@ import { info } from './commands/info';
 import { train } from './commands/train';
 import { evaluate } from './commands/eval';
 import { exportModel } from './commands/export';
+import { serve } from './commands/serve';
+import { engineWorker } from './commands/engine-worker';
 
-const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info };
+const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info, serve };
+/** Not listed in --help: the board's engine process. */
+const hidden: Record<string, Command> = { 'engine-worker': engineWorker };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -27,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(help() + '\n');
     return name ? 0 : 2;
   }
-  const command = commands[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : Object.hasOwn(hidden, name) ? hidden[name] : undefined;
   if (!command) {
     process.stderr.write(`tuneboard: unknown command "${name}"\n\n${help()}\n`);
     return 2;
