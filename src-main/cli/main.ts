@@ -50,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+// In an Electron utility process (the board's engine) there is one thing to run, whatever Chromium put on the command line.
+const isUtilityProcess = (process as { parentPort?: unknown }).parentPort !== undefined;
+main(isUtilityProcess ? ['engine-worker'] : process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`error: ${describeError(err)}\n`);
