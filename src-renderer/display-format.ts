@@ -1,12 +1,13 @@
 /** How numbers look on the board: sizes, durations, parameter counts, losses and learning rates. */
 
+/** Decimal units (1 GB = 10^9 bytes), as the CLI and Hugging Face shard sizes use them. */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return '–';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
     unit++;
   }
   return `${value < 10 && unit > 0 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
