@@ -33,6 +33,10 @@ export const en = {
   'backend.cpu': 'Plain CPU (slowest)',
   'backend.probing': 'looking for a device…',
   'backend.skipped': '{n} skipped',
+  'backend.skippedTitle': 'Not used, and why:',
+  'backend.details': 'details',
+  'backend.unavailable': 'not available here',
+  'backend.why': 'why?',
 
   'browser.titleModel': 'Choose a model folder',
   'browser.titleDataset': 'Choose a dataset',
@@ -64,6 +68,7 @@ export const en = {
   'model.dtype': 'Weights stored as',
   'model.size': 'Size on disk',
   'model.files': '{n} files',
+  'model.oneFile': '1 file',
   'model.layers': 'Layers',
   'model.hidden': 'Hidden / MLP size',
   'model.heads': 'Attention / KV heads',

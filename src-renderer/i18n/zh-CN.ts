@@ -35,6 +35,10 @@ export const zhCN: Record<MessageKey, string> = {
   'backend.cpu': '纯 CPU（最慢）',
   'backend.probing': '正在检测设备…',
   'backend.skipped': '跳过 {n} 个',
+  'backend.skippedTitle': '未使用的后端及原因：',
+  'backend.details': '详情',
+  'backend.unavailable': '此处不可用',
+  'backend.why': '原因',
 
   'browser.titleModel': '选择模型文件夹',
   'browser.titleDataset': '选择数据集',
@@ -66,6 +70,7 @@ export const zhCN: Record<MessageKey, string> = {
   'model.dtype': '权重精度',
   'model.size': '磁盘占用',
   'model.files': '{n} 个文件',
+  'model.oneFile': '1 个文件',
   'model.layers': '层数',
   'model.hidden': '隐藏层 / MLP 维度',
   'model.heads': '注意力头 / KV 头',

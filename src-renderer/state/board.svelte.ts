@@ -63,7 +63,7 @@ export class Board {
 
   /** Start needs a usable model and dataset, valid parameters, the host, and no run in progress. */
   get canStart(): boolean {
-    return this.host.connected && this.model.ready && this.dataset.ready && this.config.valid && !this.runs.running && this.runs.busy === null;
+    return this.host.connected && this.host.probeError === null && this.model.ready && this.dataset.ready && this.config.valid && !this.runs.running && this.runs.busy === null;
   }
 
   /** Wires everything up; returns the function that undoes it. */

@@ -147,6 +147,8 @@ export class RunsState {
     const known = this.list.some((r) => r.id === summary.id);
     this.list = known ? this.list.map((r) => (r.id === summary.id ? summary : r)) : [summary, ...this.list];
     this.views.get(summary.id)?.applySummary(summary);
+    // A run started from another window (or the CLI's serve) shows here too, unless this board is busy starting its own.
+    if (!known && summary.status === 'running' && this.busy === null && this.current?.summary.status !== 'running') void this.show(summary.id);
     if (summary.status === 'completed' && (!this.selected || summary.id === this.currentId)) this.selectedId = summary.id;
   }
 
