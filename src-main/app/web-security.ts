@@ -1,6 +1,7 @@
 /**
  * What the board's web contents may do: nothing but show the board. A strict CSP header on every response
- * (besides the page's meta tag), no navigation away, no new windows, no webviews, no permissions.
+ * (besides the page's meta tag, which is what holds for a page loaded from file:// should Chromium not pass
+ * it through webRequest), no navigation away, no new windows, no webviews, no permissions.
  */
 import type { Session, WebContents } from 'electron';
 import { contentSecurityPolicy } from '../protocol/content-security-policy';
