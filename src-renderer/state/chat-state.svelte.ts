@@ -18,6 +18,8 @@ export class ChatState {
   /** Whether to load the selected run's adapter on top of the base model. */
   withAdapter = $state(true);
   streaming = $state(false);
+  /** Stop was pressed: the host ends the reply after its current token. */
+  stopping = $state(false);
   error = $state<string | null>(null);
   lastSpeed = $state<{ tokens: number; tokensPerSecond: number } | null>(null);
 
@@ -53,10 +55,13 @@ export class ChatState {
       if (!answer.content) this.turns.pop();
     } finally {
       this.streaming = false;
+      this.stopping = false;
     }
   }
 
   async cancel(): Promise<void> {
+    if (!this.streaming || this.stopping) return;
+    this.stopping = true;
     try {
       await this.client.invoke('chat:cancel', {});
     } catch (err) {

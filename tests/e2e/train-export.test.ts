@@ -2,7 +2,7 @@
  * The main path through the real board in Chromium, against `tuneboard serve` and the real engine: the demo
  * model and sample dataset (also picked once with the board's file browser), a Quick test run whose loss
  * chart grows while it trains and survives a page reload, then "Merge and save full model", and the saved
- * folder loads with `tuneboard info`.
+ * folder loads with `tuneboard info`; then a chat with the run's adapter.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -124,6 +124,18 @@ describe('training in the board', () => {
     // The saved folder is a model the engine loads.
     const info = json(await runCli(['info', '--model', out, '--json']));
     expect(info).toMatchObject({ architecture: 'LlamaForCausalLM', layers: 4, chatTemplate: true });
+
+    // Chat with the base model + the run's adapter: the answer streams in token by token.
+    await page.getByTestId('tab-chat').click();
+    expect(await page.getByTestId('chat-using').textContent()).toContain(runId);
+    await page.locator('#chat-max-tokens').fill('64');
+    await page.getByTestId('chat-input').fill('What is the capital of France?');
+    await page.getByTestId('chat-input').press('Enter');
+    await page.getByTestId('chat-stop').waitFor({ timeout: 10_000 });
+    await page.getByTestId('chat-send').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('chat-user').textContent()).toContain('What is the capital of France?');
+    expect((await page.getByTestId('chat-assistant').textContent())!.trim().length).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=chat-error]').count()).toBe(0);
 
     expect(browser.pageErrors).toEqual([]);
   });
