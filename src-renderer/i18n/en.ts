@@ -21,7 +21,7 @@ export const en = {
   'common.no': 'no',
 
   'host.connecting': 'Connecting to TuneBoard…',
-  'host.lost': 'The connection to TuneBoard was lost. Reconnecting… (training goes on in the background)',
+  'host.lost': 'The connection to TuneBoard was lost. Reconnecting… (a running training goes on while TuneBoard is up)',
   'host.infoFailed': 'TuneBoard did not answer',
 
   'backend.label': 'Compute',

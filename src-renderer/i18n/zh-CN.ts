@@ -23,7 +23,7 @@ export const zhCN: Record<MessageKey, string> = {
   'common.no': '否',
 
   'host.connecting': '正在连接 TuneBoard…',
-  'host.lost': '与 TuneBoard 的连接已断开，正在重连…（训练仍在后台进行）',
+  'host.lost': '与 TuneBoard 的连接已断开，正在重连…（只要 TuneBoard 仍在运行，训练就会继续）',
   'host.infoFailed': 'TuneBoard 没有响应',
 
   'backend.label': '计算设备',
