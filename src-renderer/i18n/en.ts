@@ -22,6 +22,7 @@ export const en = {
 
   'host.connecting': 'Connecting to TuneBoard…',
   'host.lost': 'The connection to TuneBoard was lost. Reconnecting… (a running training goes on while TuneBoard is up)',
+  'host.unreachable': 'TuneBoard does not answer. Is `tuneboard serve` still running? If it printed an address with ?token=, open that full address.',
   'host.infoFailed': 'TuneBoard did not answer',
 
   'backend.label': 'Compute',
@@ -199,6 +200,7 @@ export const en = {
   'problem.notANumber': 'must be a number (for example 0.001 or 1e-3).',
   'problem.integer': 'must be a whole number.',
   'problem.valSizeCount': 'must be a fraction below 1 or a whole number of examples.',
+  'problem.valSizeAll': 'would hold out all {limit} usable examples and leave none to train on.',
   'problem.min': 'must be at least {limit}.',
   'problem.gt': 'must be greater than {limit}.',
   'problem.max': 'must be at most {limit}.',

@@ -20,6 +20,8 @@ export function describeProblem(problem: FieldProblem, t: Translate): string {
       return t('problem.max', { limit: problem.limit });
     case 'lt':
       return t('problem.lt', { limit: problem.limit });
+    case 'val-size-all':
+      return t('problem.valSizeAll', { limit: problem.limit });
     case 'other':
       return problem.text;
   }

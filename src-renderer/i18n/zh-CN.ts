@@ -24,6 +24,7 @@ export const zhCN: Record<MessageKey, string> = {
 
   'host.connecting': '正在连接 TuneBoard…',
   'host.lost': '与 TuneBoard 的连接已断开，正在重连…（只要 TuneBoard 仍在运行，训练就会继续）',
+  'host.unreachable': 'TuneBoard 没有响应。`tuneboard serve` 是否仍在运行？如果它打印的地址带有 ?token=，请打开完整地址。',
   'host.infoFailed': 'TuneBoard 没有响应',
 
   'backend.label': '计算设备',
@@ -201,6 +202,7 @@ export const zhCN: Record<MessageKey, string> = {
   'problem.notANumber': '必须是数字（例如 0.001 或 1e-3）。',
   'problem.integer': '必须是整数。',
   'problem.valSizeCount': '必须是小于 1 的比例，或样本数量（整数）。',
+  'problem.valSizeAll': '会留出全部 {limit} 条可用样本，没有样本可供训练。',
   'problem.min': '不能小于 {limit}。',
   'problem.gt': '必须大于 {limit}。',
   'problem.max': '不能大于 {limit}。',

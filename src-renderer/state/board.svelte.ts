@@ -77,6 +77,9 @@ export class Board {
       $effect.root(() => {
         $effect(() => this.keepPreviewCurrent());
         $effect(() => this.saveSetup());
+        $effect(() => {
+          this.config.usableRows = this.dataset.preview?.usableRows ?? null;
+        });
       }),
     ];
     return () => removers.forEach((remove) => remove());

@@ -34,6 +34,8 @@ export class ConfigState {
   outputDir = $state<string | null>(null);
   yamlError = $state<string | null>(null);
   yamlNotice = $state<string | null>(null);
+  /** Usable examples of the chosen dataset, when known: a validation count must leave some to train on. */
+  usableRows = $state<number | null>(null);
 
   /** Every invalid field, keyed by its config name; empty when the config can be started. */
   readonly problems: ReadonlyMap<string, FieldProblem> = $derived(this.check());
@@ -95,7 +97,7 @@ export class ConfigState {
     if (!(steps > 0)) values.numbers.max_steps = PRESETS.balanced.numbers.max_steps;
     const target = config['lora_target'] ?? 'all';
     const names = (Array.isArray(target) ? target.map(String) : String(target).split(',')).map((s) => s.trim()).filter(Boolean);
-    values.lora_target = names.includes('all') ? 'all' : names;
+    values.lora_target = names.includes('all') || names.includes('all-linear') ? 'all' : names;
     values.use_rslora = config['use_rslora'] === true;
     values.lr_scheduler_type = (config['lr_scheduler_type'] as FormValues['lr_scheduler_type'] | undefined) ?? 'linear';
     this.values = values;
@@ -140,6 +142,7 @@ export class ConfigState {
     if (v.duration === 'steps' && !problems.has('max_steps') && maxSteps < 1) problems.set('max_steps', { code: 'min', limit: 1 });
     const valSize = Number(v.numbers.val_size);
     if (!problems.has('val_size') && valSize >= 1 && !Number.isInteger(valSize)) problems.set('val_size', { code: 'val-size-count' });
+    if (!problems.has('val_size') && this.usableRows !== null && valSize >= 1 && valSize >= this.usableRows) problems.set('val_size', { code: 'val-size-all', limit: this.usableRows });
     return problems;
   }
 

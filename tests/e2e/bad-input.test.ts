@@ -1,6 +1,7 @@
 /**
  * Bad input through the board, each answered by a clear message where it happened: a folder that is not a
- * model, a malformed dataset (and one with some bad rows), an out-of-range learning rate. Start stays off.
+ * model, a malformed dataset (and one with some bad rows), an out-of-range learning rate, a validation set as
+ * large as the dataset. Start stays off.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,6 +105,8 @@ describe('bad input in the board', () => {
     expect(await page.getByTestId('start').isDisabled()).toBe(true);
 
     await page.getByTestId('tab-params').click();
+    await page.getByTestId('field-val_size').fill('30');
+    expect(await page.getByTestId('problem-val_size').textContent()).toContain('would hold out all 24 usable examples');
     await page.getByTestId('field-lora_rank').fill('2.5');
     expect(await page.getByTestId('problem-lora_rank').textContent()).toContain('whole number');
     await page.getByTestId('preset-quick').click();
