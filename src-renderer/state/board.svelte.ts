@@ -4,6 +4,7 @@
  * sample dataset and the Quick test preset on first launch), keeps the dataset preview current, and
  * remembers the setup in localStorage.
  */
+import { untrack } from 'svelte';
 import type { RunSummary } from '../../src-main/protocol/board-api';
 import type { BoardConnection } from '../client/board-connection';
 import { LocaleState } from '../i18n/locale-state.svelte';
@@ -66,8 +67,12 @@ export class Board {
     return this.host.connected && this.host.probeError === null && this.model.ready && this.dataset.ready && this.config.valid && !this.runs.running && this.runs.busy === null;
   }
 
-  /** Wires everything up; returns the function that undoes it. */
+  /** Wires everything up; returns the function that undoes it. Reads no state itself (safe inside an effect). */
   start(): () => void {
+    return untrack(() => this.wire());
+  }
+
+  private wire(): () => void {
     const removers = [
       this.runs.listen(),
       this.chat.listen(),
