@@ -2,11 +2,13 @@
  * The main path through the real board in Chromium, against `tuneboard serve` and the real engine: the demo
  * model and sample dataset (also picked once with the board's file browser), a Quick test run whose loss
  * chart grows while it trains and survives a page reload, then "Merge and save full model", and the saved
- * folder loads with `tuneboard info`; then a chat with the run's adapter.
+ * folder loads with `tuneboard info`; then a chat with the run's adapter, and
+ * the run opened from the history and deleted.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { json, ROOT, runCli } from '../cli/run-cli';
 import { openBrowser, type Browser } from './chromium';
 import { startServe, type ServedBoard } from './serve-process';
@@ -136,6 +138,19 @@ describe('training in the board', () => {
     expect(await page.getByTestId('chat-user').textContent()).toContain('What is the capital of France?');
     expect((await page.getByTestId('chat-assistant').textContent())!.trim().length).toBeGreaterThan(0);
     expect(await page.locator('[data-testid=chat-error]').count()).toBe(0);
+
+    // Opened from the history it shows its config and charts; Delete asks once more, then removes it.
+    await page.getByTestId('tab-runs').click();
+    await row.getByRole('button', { name: 'Open' }).click();
+    await page.getByTestId('run-detail').waitFor();
+    await page.getByText('Config').click();
+    expect(parse((await page.getByTestId('run-config').textContent())!)).toMatchObject({ max_steps: 40, lora_rank: 8, learning_rate: 0.002 });
+    expect(await points('loss-chart')).toBe(20);
+    await page.getByTestId('delete-run').click();
+    expect(await page.getByTestId('delete-run').textContent()).toContain('Click again to delete');
+    await page.getByTestId('delete-run').click();
+    await page.getByTestId('runs-table').or(page.getByText('No runs yet.')).waitFor();
+    expect(await page.locator(`[data-testid=run-row][data-run="${runId}"]`).count()).toBe(0);
 
     expect(browser.pageErrors).toEqual([]);
   });
