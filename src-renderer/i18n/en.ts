@@ -247,7 +247,7 @@ export const en = {
   'train.loss': 'Loss',
   'train.evalLoss': 'Eval loss',
   'train.preparing': 'Loading the model and data…',
-  'train.log': 'Log ({n} lines)',
+  'train.log': 'Log ({n})',
   'train.status.running': 'running',
   'train.status.completed': 'completed',
   'train.status.stopped': 'stopped',

@@ -249,7 +249,7 @@ export const zhCN: Record<MessageKey, string> = {
   'train.loss': '损失',
   'train.evalLoss': '验证损失',
   'train.preparing': '正在加载模型和数据…',
-  'train.log': '日志（{n} 行）',
+  'train.log': '日志（{n}）',
   'train.status.running': '运行中',
   'train.status.completed': '已完成',
   'train.status.stopped': '已停止',
