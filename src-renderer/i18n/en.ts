@@ -225,6 +225,7 @@ export const en = {
   'ready.datasetBad': 'cannot be used (see the Data tab)',
   'ready.examples': '{n} examples',
   'ready.paramsBad': '{n} values need fixing',
+  'ready.summary': 'learning rate {lr} · LoRA rank {rank}',
   'ready.steps': '{n} steps',
   'ready.epochs': '{n} epochs',
 

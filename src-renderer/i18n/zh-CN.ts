@@ -227,6 +227,7 @@ export const zhCN: Record<MessageKey, string> = {
   'ready.datasetBad': '无法使用（见“数据”页）',
   'ready.examples': '{n} 条样本',
   'ready.paramsBad': '{n} 个值需要修正',
+  'ready.summary': '学习率 {lr} · LoRA 秩 {rank}',
   'ready.steps': '{n} 步',
   'ready.epochs': '{n} 轮',
 
