@@ -1,30 +1,62 @@
-/** Electron main process: one window, sandboxed, loading the built board. */
-import { app, BrowserWindow } from 'electron';
-import { join } from 'node:path';
+/**
+ * Electron main process: one sandboxed window for the board, the run manager and command router shared
+ * with serve mode, and engine processes as utility processes. Quitting stops a training with a checkpoint
+ * first. One instance at a time: two would both think they own the runs folder.
+ */
+import { app, BrowserWindow, session } from 'electron';
+import { CommandRouter } from '../runs/command-router';
+import { RunManager } from '../runs/run-manager';
+import { appPaths } from './app-paths';
+import { handleCommands, windowEvents } from './ipc-bridge';
+import { createMainWindow } from './main-window';
+import { nativeServices } from './native-services';
+import { utilityEngineLauncher } from './utility-engine';
+import { applyContentSecurityPolicy, lockDown } from './web-security';
 
-function createWindow(): void {
-  const window = new BrowserWindow({
-    width: 1280,
-    height: 860,
-    title: 'TuneBoard',
-    webPreferences: {
-      preload: join(__dirname, '../preload/index.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-    },
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  let window: BrowserWindow | null = null;
+  let router: CommandRouter | null = null;
+  let quitting = false;
+
+  const openWindow = () => {
+    window = createMainWindow();
+    window.on('closed', () => (window = null));
+  };
+
+  app.on('web-contents-created', (_event, contents) => lockDown(contents));
+  app.on('second-instance', () => {
+    if (!window) return openWindow();
+    if (window.isMinimized()) window.restore();
+    window.focus();
   });
-  if (process.env['ELECTRON_RENDERER_URL']) void window.loadURL(process.env['ELECTRON_RENDERER_URL']);
-  else void window.loadFile(join(__dirname, '../renderer/index.html'));
+
+  void app.whenReady().then(() => {
+    const paths = appPaths();
+    const launchEngine = utilityEngineLauncher(paths.engineBundle);
+    const emit = windowEvents(() => window);
+    const runs = new RunManager({ runsDir: paths.runsDir, baseDir: paths.baseDir, launchEngine, emit });
+    router = new CommandRouter({ runs, launchEngine, emit, paths, services: nativeServices(() => window) });
+    handleCommands(router, (sender) => sender === window?.webContents);
+    applyContentSecurityPolicy(session.defaultSession, Boolean(process.env['ELECTRON_RENDERER_URL']));
+    openWindow();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) openWindow();
+    });
+  });
+
+  // On macOS the app (and a training) lives on without a window, as Mac apps do.
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  app.on('before-quit', (event) => {
+    if (quitting || !router) return;
+    event.preventDefault();
+    quitting = true;
+    void router.close().finally(() => app.quit());
+  });
 }
-
-void app.whenReady().then(() => {
-  createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
-  });
-});
-
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});

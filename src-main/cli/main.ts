@@ -8,8 +8,12 @@ import { train } from './commands/train';
 import { bench } from './commands/bench';
 import { evaluate } from './commands/eval';
 import { exportModel } from './commands/export';
+import { serve } from './commands/serve';
+import { engineWorker } from './commands/engine-worker';
 
-const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info, bench };
+const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info, bench, serve };
+/** Not listed in --help: the board's engine process. */
+const hidden: Record<string, Command> = { 'engine-worker': engineWorker };
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -28,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(help() + '\n');
     return name ? 0 : 2;
   }
-  const command = commands[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : Object.hasOwn(hidden, name) ? hidden[name] : undefined;
   if (!command) {
     process.stderr.write(`tuneboard: unknown command "${name}"\n\n${help()}\n`);
     return 2;
@@ -47,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+// In an Electron utility process (the board's engine) there is one thing to run, whatever Chromium put on the command line.
+const isUtilityProcess = (process as { parentPort?: unknown }).parentPort !== undefined;
+main(isUtilityProcess ? ['engine-worker'] : process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`error: ${describeError(err)}\n`);

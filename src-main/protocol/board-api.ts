@@ -51,7 +51,7 @@ export const commandParams = {
   'export:cancel': z.object({}),
   /** Server-side file browser (serve mode has no native dialogs; Electron may use it too). */
   'fs:list': z.object({ dir: path.nullish() }),
-  /** A native open dialog; serve mode answers { available: false } and the board shows its own browser. */
+  /** A native open dialog; serve mode answers { available: false } and the board shows its own browser. `filters` are file extensions ("json", "jsonl"). */
   'dialog:pick': z.object({ kind: z.enum(['folder', 'file']), title: z.string().max(200), filters: z.array(z.string()).optional() }),
   'shell:show': z.object({ path }),
 } as const;
@@ -147,6 +147,7 @@ export interface BoardEvents {
   'run:eval': { readonly id: string; readonly step: number; readonly evalLoss: number };
   'run:log': { readonly id: string; readonly line: string };
   'run:deleted': { readonly id: string };
+  /** The text added to the reply since the previous chat:token; chat:send resolves with the whole reply. */
   'chat:token': { readonly text: string };
   'export:progress': ExportProgress;
 }

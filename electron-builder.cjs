@@ -1,0 +1,64 @@
+// Packaging (npm run dist): Linux AppImage + deb, Windows NSIS, macOS dmg.
+// A JS config because a platform's `files` replaces the top-level list (electron-builder 26): each platform
+// gets the common list plus the filter that keeps only its own Dawn build.
+
+/**
+ * The app is the built output plus the runtime dependencies of out/main (zod, yaml, @petamoriken/float16)
+ * and of the engine (webgpu, external because of its native dawn.node). tfjs, the tokenizers, chart.js and
+ * ws are bundled into out/engine and out/renderer, so their packages stay out. No sources, tests or maps.
+ */
+const common = [
+  'package.json',
+  'out/**',
+  '!**/*.map',
+  // Packages that ship their TypeScript sources (zod) need only their built JavaScript.
+  '!node_modules/**/*.{ts,mts,cts}',
+  '!node_modules/@tensorflow/**',
+  '!node_modules/@huggingface/**',
+  '!node_modules/chart.js/**',
+  '!node_modules/@kurkle/**',
+  '!node_modules/ws/**',
+  '!node_modules/webgpu/build/**',
+  '!node_modules/webgpu/node_modules/**',
+];
+
+/** Only one platform's Dawn: an exclusion of the others (electron-builder does not re-include inside node_modules). */
+const onlyDawn = (folder) => [...common, `!node_modules/webgpu/dist/!(${folder})/**`];
+
+/** @type {import('electron-builder').Configuration} */
+module.exports = {
+  appId: 'dev.tuneboard.app',
+  productName: 'TuneBoard',
+  copyright: 'Copyright © TuneBoard authors',
+  directories: { output: 'dist', buildResources: 'build' },
+  files: common,
+  // The engine is forked as a process (an ES module that loads Dawn's native module): both live outside app.asar.
+  asarUnpack: ['out/engine/**', 'node_modules/webgpu/**'],
+  extraResources: [
+    { from: 'resources/demo-model', to: 'demo-model' },
+    { from: 'resources/datasets', to: 'datasets' },
+  ],
+  // No native module needs rebuilding for Electron: dawn.node is a prebuilt N-API module.
+  npmRebuild: false,
+  nodeGypRebuild: false,
+  publish: null,
+  linux: {
+    target: ['AppImage', 'deb'],
+    category: 'Development',
+    icon: 'build/icon.png',
+    files: onlyDawn('linux-${arch}'),
+  },
+  deb: { maintainer: 'TuneBoard authors <tuneboard@users.noreply.github.com>' },
+  win: {
+    target: 'nsis',
+    icon: 'build/icon.png',
+    files: onlyDawn('win32-${arch}'),
+  },
+  nsis: { oneClick: false, allowToChangeInstallationDirectory: true },
+  mac: {
+    target: 'dmg',
+    category: 'public.app-category.developer-tools',
+    icon: 'build/icon.png',
+    files: onlyDawn('darwin-universal'),
+  },
+};

@@ -1,0 +1,119 @@
+/**
+ * Bad input through the board, each answered by a clear message where it happened: a folder that is not a
+ * model, a malformed dataset (and one with some bad rows), an out-of-range learning rate, a validation set as
+ * large as the dataset. Start stays off.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type Browser } from './chromium';
+import { startServe, type ServedBoard } from './serve-process';
+
+let board: ServedBoard;
+let browser: Browser;
+
+beforeAll(async () => {
+  board = await startServe();
+  browser = await openBrowser();
+  await browser.page.goto(board.url);
+  await browser.page.locator('[data-testid=ready-dataset].ok').waitFor({ timeout: 30_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await board?.stop();
+});
+
+async function useTypedPath(testid: string, path: string): Promise<void> {
+  await browser.page.getByTestId(`${testid}-input`).fill(path);
+  await browser.page.getByTestId(`${testid}-input`).press('Enter');
+}
+
+describe('bad input in the board', () => {
+  it('says why a folder is not a model, and Start stays off', async () => {
+    const { page } = browser;
+    const notAModel = join(board.dir, 'holiday-photos');
+    mkdirSync(notAModel, { recursive: true });
+    writeFileSync(join(notAModel, 'notes.txt'), 'not a model\n');
+
+    await page.getByTestId('tab-model').click();
+    await useTypedPath('model', notAModel);
+    const error = page.getByTestId('model-error');
+    await error.waitFor();
+    expect(await error.textContent()).toContain('cannot be used as a model');
+    expect(await error.textContent()).toContain('config.json');
+    expect(await error.textContent()).not.toMatch(/\bat \w+ \(|Error:/);
+
+    await page.getByTestId('tab-train').click();
+    expect(await page.getByTestId('ready-model').getAttribute('class')).toContain('bad');
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+
+    await page.getByTestId('tab-model').click();
+    await page.getByRole('button', { name: 'Use the demo model' }).click();
+    await page.getByTestId('model-details').waitFor();
+  });
+
+  it('says where a dataset file is malformed, and lists bad rows by number', async () => {
+    const { page } = browser;
+    const broken = join(board.dir, 'broken.json');
+    writeFileSync(broken, '[\n  {"instruction": "Say hi", "output": "Hi"},\n  {"instruction": "Say bye", "output": \n]\n');
+    await page.getByTestId('tab-data').click();
+    await useTypedPath('dataset', broken);
+    const error = page.getByTestId('dataset-error');
+    await error.waitFor({ timeout: 30_000 });
+    expect(await error.textContent()).toContain('cannot be used');
+    expect(await error.textContent()).toContain('not valid JSON');
+    expect(await error.textContent()).toMatch(/line \d+/);
+
+    const someBad = join(board.dir, 'some-bad-rows.json');
+    const rows = [
+      { instruction: 'What is 2 + 2?', input: '', output: '4' },
+      { instruction: 'Name a colour.', input: '' },
+      { instruction: 'Capital of Italy?', input: '', output: 'Rome' },
+      { input: 'orphan', output: 'no instruction' },
+    ];
+    writeFileSync(someBad, JSON.stringify(rows, null, 1));
+    await useTypedPath('dataset', someBad);
+    const bad = page.getByTestId('dataset-bad-rows');
+    await bad.waitFor({ timeout: 30_000 });
+    expect(await bad.textContent()).toContain('2 of 4 rows were skipped');
+    expect(await bad.textContent()).toContain('Row 2:');
+    expect(await bad.textContent()).toContain('Row 4:');
+    expect(await page.getByTestId('dataset-summary').textContent()).toContain('2 usable of 4');
+
+    await page.getByRole('button', { name: 'Use the sample dataset' }).click();
+    await page.locator('[data-testid=dataset-bad-rows]').waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it('flags an out-of-range learning rate next to the field, before Start', async () => {
+    const { page } = browser;
+    await page.getByTestId('tab-params').click();
+    const field = page.getByTestId('field-learning_rate');
+    const problem = page.getByTestId('problem-learning_rate');
+
+    await field.fill('5');
+    expect(await problem.textContent()).toContain('Learning rate must be at most 1');
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    await field.fill('-0.001');
+    expect(await problem.textContent()).toContain('must be greater than 0');
+    await field.fill('fast');
+    expect(await problem.textContent()).toContain('must be a number');
+    expect(await page.getByTestId('params-invalid').textContent()).toContain('1 values need fixing');
+
+    await page.getByTestId('tab-train').click();
+    expect(await page.getByTestId('ready-params').getAttribute('class')).toContain('bad');
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+
+    await page.getByTestId('tab-params').click();
+    await page.getByTestId('field-val_size').fill('30');
+    expect(await page.getByTestId('problem-val_size').textContent()).toContain('would hold out all 24 usable examples');
+    await page.getByTestId('field-lora_rank').fill('2.5');
+    expect(await page.getByTestId('problem-lora_rank').textContent()).toContain('whole number');
+    await page.getByTestId('preset-quick').click();
+    expect(await problem.count()).toBe(0);
+    await page.getByTestId('tab-train').click();
+    await expect.poll(() => page.getByTestId('start').isEnabled()).toBe(true);
+
+    expect(browser.pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Packaging with electron-builder, offline: `--dir` (the unpacked app, no installer) with a stand-in
+ * Electron distribution (Electron's binary is not downloaded here), then the produced app.asar is listed
+ * with @electron/asar: the entry points, the runtime dependencies and only this platform's Dawn are in it,
+ * the engine and Dawn are unpacked beside it, the demo model and dataset are extra resources, and no
+ * source, test or source map was packed.
+ */
+import { listPackage } from '@electron/asar';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, test } from 'vitest';
+import { ROOT, tempDir } from './host-fixtures';
+
+beforeAll(() => {
+  for (const entry of ['out/main/index.js', 'out/preload/index.js', 'out/renderer/index.html', 'out/engine/tuneboard.mjs']) {
+    if (!existsSync(join(ROOT, entry))) throw new Error(`${entry} is missing: run \`npm run build\` (npm test does)`);
+  }
+});
+
+test('electron-builder --dir packs the board, the engine and the demo into the app', { timeout: 300_000 }, () => {
+  const work = tempDir('tb-pack-');
+  // Stand-in for Electron's distribution: electron-builder copies it and renames the `electron` binary.
+  const electronDist = join(work, 'electron-dist');
+  mkdirSync(electronDist);
+  writeFileSync(join(electronDist, 'electron'), '#!/bin/sh\necho "stand-in for the Electron binary"\n');
+  chmodSync(join(electronDist, 'electron'), 0o755);
+  const output = join(work, 'dist');
+  const builder = join(ROOT, 'node_modules/electron-builder/cli.js');
+  const result = spawnSync(
+    process.execPath,
+    [builder, '--linux', '--dir', `--${process.arch}`, '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${output}`],
+    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', CSC_IDENTITY_AUTO_DISCOVERY: 'false' } },
+  );
+  expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+
+  const resources = join(output, 'linux-unpacked', 'resources');
+  const files = new Set(listPackage(join(resources, 'app.asar'), { isPack: false }).map((p) => p.replaceAll('\\', '/')));
+  for (const entry of ['/package.json', '/out/main/index.js', '/out/preload/index.js', '/out/renderer/index.html', '/out/engine/tuneboard.mjs', '/out/engine/tfjs-backend-wasm-simd.wasm']) {
+    expect(files, entry).toContain(entry);
+  }
+  // What out/main requires at run time, and Dawn for this platform only.
+  for (const dep of ['zod', 'yaml', '@petamoriken/float16', 'webgpu']) expect(files, dep).toContain(`/node_modules/${dep}/package.json`);
+  expect(files).toContain(`/node_modules/webgpu/dist/linux-${process.arch}/dawn.node`);
+  const dawns = [...files].filter((f) => /^\/node_modules\/webgpu\/dist\/[^/]+$/.test(f));
+  expect(dawns).toEqual([`/node_modules/webgpu/dist/linux-${process.arch}`]);
+  // Nothing that is bundled already, no sources, tests or maps.
+  const packed = [...files];
+  expect(packed.filter((f) => /^\/(src-main|src-renderer|tests|scripts|resources|build)\b/.test(f))).toEqual([]);
+  expect(packed.filter((f) => f.endsWith('.map') || f.endsWith('.ts'))).toEqual([]);
+  expect(packed.filter((f) => f.startsWith('/node_modules/@tensorflow') || f.startsWith('/node_modules/electron'))).toEqual([]);
+
+  // The engine is a process of its own and loads a native module: both are unpacked beside app.asar.
+  expect(existsSync(join(resources, 'app.asar.unpacked/out/engine/tuneboard.mjs'))).toBe(true);
+  expect(existsSync(join(resources, `app.asar.unpacked/node_modules/webgpu/dist/linux-${process.arch}/dawn.node`))).toBe(true);
+  // The embedded demo model and sample dataset, where the packaged app looks for them (process.resourcesPath).
+  for (const f of ['demo-model/config.json', 'demo-model/model.safetensors', 'demo-model/tokenizer.json', 'datasets/sample_alpaca.json']) {
+    expect(existsSync(join(resources, f)), f).toBe(true);
+  }
+  expect(existsSync(join(output, 'linux-unpacked', 'tuneboard'))).toBe(true);
+});
