@@ -111,6 +111,21 @@ test('inspection, chat and export run in engine processes and stream their event
   expect(engines.filter((e) => e.alive).length).toBeLessThanOrEqual(1);
 });
 
+test('chat:cancel stops a long reply within moments, keeping what was written', async () => {
+  const before = log.of('chat:token').length;
+  const started = performance.now();
+  const pending = router.handle('chat:send', { model: DEMO_MODEL, messages: [{ role: 'user', content: 'Tell me a long story.' }], maxNewTokens: 4000, temperature: 1, topP: 0.95, backend: 'wasm' });
+  // Cancel once a few tokens have streamed.
+  while (log.of('chat:token').length < before + 3) await new Promise((r) => setTimeout(r, 20));
+  await ok('chat:cancel', {});
+  const outcome = await pending;
+  expect(performance.now() - started).toBeLessThan(15_000);
+  expect(outcome.ok).toBe(true);
+  const reply = (outcome as Extract<CommandOutcome, { ok: true }>).result as CommandResults['chat:send'];
+  expect(reply.tokens).toBeGreaterThanOrEqual(3);
+  expect(reply.tokens).toBeLessThan(4000);
+});
+
 test('a crashed interactive engine fails its job with the reason, and the next job starts a new one', async () => {
   const inspect = () => ok('model:inspect', { dir: DEMO_MODEL });
   await inspect();

@@ -29,7 +29,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  */
 export async function writeFolderAtomic<T>(dir: string, fill: (tmpDir: string) => Promise<T>, options: { overwrite?: boolean } = {}): Promise<T> {
   if (existsSync(dir) && !options.overwrite) {
-    throw new UserError(`${dir} already exists`, 'Choose another output folder, or pass --overwrite to replace it.');
+    throw new UserError(`${dir} already exists`, 'Choose another output folder, or allow overwriting it (--overwrite on the command line).');
   }
   await mkdir(dirname(dir), { recursive: true });
   await removeAbandoned(dir);

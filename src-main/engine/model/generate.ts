@@ -28,6 +28,8 @@ export async function generate(model: CausalLM, promptIds: readonly number[], op
       });
       const values = await last.data();
       last.dispose();
+      // On CPU backends data() resolves without reaching the event loop: yield, so a cancel message gets in.
+      await new Promise((resolve) => setImmediate(resolve));
       const s = options.sampling;
       const next = s.kind === 'greedy' ? argmax(values) : sampleToken(values, s.temperature, s.topP, random!);
       produced.push(next);

@@ -84,6 +84,8 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
         return { stepsDone: step, stopped: true, lastLoss: log.lastLoss, lastEvalLoss, lastCheckpoint };
       }
       assertDeviceAlive();
+      // Let messages in between steps (a Stop from the board): on CPU backends nothing else awaits the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
       const result = await trainStep(s, optimizer, step);
       if (result.tokens === 0) {
         s.emit({ type: 'log', level: 'warn', message: `step ${step + 1} had no trained token (every answer in it is cut off by cutoff_len ${config.cutoff_len}): no update` });
@@ -173,7 +175,6 @@ class LogWindow {
 
   add(r: StepResult): void {
     this.steps.push(r);
-    if (Number.isFinite(r.loss)) this.lastLoss = r.loss;
   }
 
   flush(step: number, epoch: number, memory: StepMetrics['memory'], evalLoss: number | undefined): StepMetrics {
@@ -193,6 +194,8 @@ class LogWindow {
     };
     this.steps = [];
     this.since = now;
+    // The run's final loss is the last logged value, the one the charts and the CLI show.
+    if (Number.isFinite(metrics.loss)) this.lastLoss = metrics.loss;
     return metrics;
   }
 }
