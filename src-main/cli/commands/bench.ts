@@ -69,7 +69,8 @@ export const bench: Command = {
     const record = { command: `tuneboard bench ${argv.join(' ')}`, ...result };
     if (values.save) {
       await mkdir(values.save, { recursive: true });
-      const file = join(values.save, `${result.date.slice(0, 10)}-${(values.model ? 'model' : shape)!.replace(/[^\w.-]/g, '_')}-${result.backend}-b${result.batch}x${result.seq}.json`);
+      const name = [result.date.slice(0, 10), (values.model ? 'model' : shape)!.replace(/[^\w.-]/g, '_'), result.backend, `b${result.batch}x${result.seq}`, ...(result.gradientCheckpointing ? ['gc'] : [])];
+      const file = join(values.save, `${name.join('-')}.json`);
       await writeFile(file, JSON.stringify(record, null, 2) + '\n');
       process.stderr.write(`saved ${file}\n`);
     }
@@ -83,7 +84,7 @@ function human(r: BenchResult): string {
     `${r.model}: ${r.shape.layers} layers, hidden ${r.shape.hidden}, vocab ${r.shape.vocab}, ${formatCount(r.shape.parameters)} parameters`,
     `LoRA r=${r.rank} on all projections: ${formatCount(r.trainableParameters)} trainable; batch ${r.batch} x ${r.seq} tokens${r.gradientCheckpointing ? '; gradient checkpointing' : ''}`,
     `${Math.round(r.tokensPerSecond)} tokens/s · step ${ms(r.stepSeconds.total)} (forward ${ms(r.stepSeconds.forward)}, backward ${ms(r.stepSeconds.backward)}, optimizer ${ms(r.stepSeconds.optimizer)})`,
-    `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source}); tensors alive at the peak of a step ${formatBytes(r.peakMemory.tfjsBytes)}`,
+    `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
     ...(r.profile ? ['time by kernel (one step):', ...r.profile.map((k) => `  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(9)} ms  ${k.calls} calls`)] : []),
   ].join('\n');
 }

@@ -47,8 +47,8 @@ export interface BenchResult {
   readonly tokensPerSecond: number;
   /** Mean seconds per training step and its parts (forward timed on its own, backward = forward+backward − forward). */
   readonly stepSeconds: { readonly total: number; readonly forward: number; readonly backward: number; readonly optimizer: number };
-  /** `bytes`: the device (nvidia-smi) or the process (peak RSS; wasm's heap never shrinks, so it only grows); `tfjsBytes`: tfjs tensors alive at once at the peak of a step. */
-  readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number; readonly tfjsBytes: number };
+  /** The device's memory in use (nvidia-smi, else the backend's own count) or the process's peak RSS (wasm's heap never shrinks). */
+  readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number };
   readonly profile: ReadonlyArray<{ readonly kernel: string; readonly ms: number; readonly calls: number }> | null;
 }
 
@@ -75,8 +75,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       }
       o.onStep?.(i + 1, o.warmup + o.steps);
     }
-    // One more step under tf.profile: the peak of tfjs tensor memory within a step, and the time per kernel.
-    const profiled = await profileStep(() => trainStep(model, batch, params, optimizer, o.gradientCheckpointing));
+    const profile = o.profile ? await kernelProfile(() => trainStep(model, batch, params, optimizer, o.gradientCheckpointing)) : null;
     const mean = (x: number) => x / o.steps;
     const reading = await memory.read();
     const rss = process.resourceUsage().maxRSS * 1024;
@@ -95,11 +94,8 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       trainableParameters: adapter.trainableParameterCount(),
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
-      peakMemory:
-        reading.kind === 'gpu'
-          ? { kind: 'gpu', source: reading.source, bytes: memory.peak, tfjsBytes: profiled.peakBytes }
-          : { kind: 'process', source: 'process peak RSS', bytes: rss, tfjsBytes: profiled.peakBytes },
-      profile: o.profile ? profiled.kernels : null,
+      peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
+      profile,
     };
   } finally {
     optimizer.dispose();
@@ -152,8 +148,8 @@ async function timeForward(model: CausalLM, batch: Batch): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Peak tensor bytes over one step, and the time per kernel summed by kernel name, largest first. */
-async function profileStep(step: () => Promise<unknown>) {
+/** Time per kernel over one step, summed by kernel name, largest first. */
+async function kernelProfile(step: () => Promise<unknown>) {
   const info = await tf.profile(async () => {
     await step();
     return [] as tf.Tensor[];
@@ -164,6 +160,5 @@ async function profileStep(step: () => Promise<unknown>) {
     const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
     byKernel.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
   }
-  const kernels = [...byKernel].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms).slice(0, 20);
-  return { peakBytes: info.peakBytes, kernels };
+  return [...byKernel].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms).slice(0, 20);
 }
