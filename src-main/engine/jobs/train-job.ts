@@ -69,6 +69,7 @@ export async function runTrainJob(config: TrainConfig, options: TrainJobOptions)
   };
   const emit = (event: TrainEvent) => {
     if (event.type === 'log') void files.log(`${event.level}: ${event.message}`);
+    if (event.type === 'eval') void files.log(`step ${event.step}: eval loss ${event.evalLoss.toFixed(4)}`);
     // A crash after this point still leaves run.json naming the checkpoint to resume from.
     if (event.type === 'checkpoint') void update({ last_checkpoint: event.path, steps_done: event.step });
     options.emit(event);
