@@ -7,7 +7,8 @@
 import { app } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoPaths, type HostPaths } from '../runs/host-paths';
+import { demoPaths } from '../engine/resources';
+import type { HostPaths } from '../runs/host-paths';
 
 export const ENGINE_ENTRY = join('out', 'engine', 'tuneboard.mjs');
 

@@ -12,5 +12,7 @@ export function resourcesDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../resources');
 }
 
-export const demoModelDir = () => join(resourcesDir(), 'demo-model');
-export const sampleDatasetPath = () => join(resourcesDir(), 'datasets', 'sample_alpaca.json');
+/** The embedded demo model and sample dataset inside a resources folder (the project's, or a packaged app's). */
+export function demoPaths(dir: string = resourcesDir()): { demoModel: string; demoDataset: string } {
+  return { demoModel: join(dir, 'demo-model'), demoDataset: join(dir, 'datasets', 'sample_alpaca.json') };
+}

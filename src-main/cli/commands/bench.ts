@@ -5,7 +5,7 @@ import { runBenchmark, type BenchResult } from '../../engine/bench/benchmark';
 import { MODEL_SHAPES, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
 import { parseSize } from '../../engine/export/shard-plan';
-import { demoModelDir } from '../../engine/resources';
+import { demoPaths } from '../../engine/resources';
 import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, UsageError } from '../args';
 import { formatBytes, formatCount, printResult, reportBackend } from '../output';
 import type { Command } from './command';
@@ -46,7 +46,7 @@ export const bench: Command = {
     if (shape !== undefined && !SHAPE_NAMES.includes(shape)) throw new UsageError(`--shape must be one of ${SHAPE_NAMES.join(', ')}, got "${shape}"`, usage);
     if (values['write-model']) {
       if (!shape) throw new UsageError('--write-model needs --shape', usage);
-      const written = await writeRandomModel({ shape: MODEL_SHAPES[shape], out: values['write-model'], tokenizerDir: demoModelDir(), maxShardBytes: parseSize(values['max-shard-size']), seed: 1 });
+      const written = await writeRandomModel({ shape: MODEL_SHAPES[shape], out: values['write-model'], tokenizerDir: demoPaths().demoModel, maxShardBytes: parseSize(values['max-shard-size']), seed: 1 });
       printResult(values.json, { out: values['write-model'], ...written }, () => `wrote ${values['write-model']}: ${formatBytes(written.bytes)} in ${written.files} file(s)`);
       return;
     }

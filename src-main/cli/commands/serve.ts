@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resourcesDir } from '../../engine/resources';
 import { serveBoard } from '../../serve/serve-board';
 import { numberFlag, parseCommandLine } from '../args';
 import type { Command } from './command';
@@ -28,7 +29,7 @@ export const serve: Command = {
       usage,
     );
     const port = numberFlag(values.port, '--port', 7860, { min: 0, max: 65535, integer: true });
-    // This file is bundled into out/engine/tuneboard.mjs: the board is built beside it, the resources are the project's.
+    // This file is bundled into out/engine/tuneboard.mjs: the board is built beside it.
     const bundle = fileURLToPath(import.meta.url);
     const out = dirname(dirname(bundle));
     const board = await serveBoard({
@@ -39,7 +40,7 @@ export const serve: Command = {
       baseDir: process.cwd(),
       engineBundle: bundle,
       rendererDir: join(out, 'renderer'),
-      resourcesDir: join(dirname(out), 'resources'),
+      resourcesDir: resourcesDir(),
     });
     process.stdout.write(`TuneBoard is serving the board at ${board.url}\n`);
     process.stdout.write(`runs: ${board.runs.runsDir}\n`);

@@ -123,11 +123,6 @@ export function tensorMemoryLimit(name: string): number | null {
   return name === 'wasm' ? 4 * 2 ** 30 : null;
 }
 
-export function currentBackend(): BackendInfo {
-  if (!current) throw new Error('initBackend() has not been called');
-  return current;
-}
-
 /**
  * setBackend resolves false (it does not throw) when a backend fails to initialise, and tells why only
  * through console.warn: collect that as the reason instead of printing it. Once a backend runs,

@@ -2,8 +2,9 @@
  * Learning-rate schedules as transformers' get_scheduler computes them. `step` counts optimizer steps
  * already taken (0 for the first), so with warmup the first step uses lr 0.
  */
-export const SCHEDULERS = ['linear', 'cosine', 'constant', 'constant_with_warmup'] as const;
-export type SchedulerType = (typeof SCHEDULERS)[number];
+import type { SCHEDULER_TYPES } from '../../protocol/train-config';
+
+type SchedulerType = (typeof SCHEDULER_TYPES)[number];
 
 export interface Schedule {
   readonly type: SchedulerType;
