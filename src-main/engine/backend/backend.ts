@@ -22,8 +22,16 @@ export type BackendInfo = BackendReport;
 
 const require = createRequire(import.meta.url);
 
+/**
+ * How a starter is reached: `auto` (which moves on to the next backend when this one refuses), or a backend the
+ * user named, which may run where `auto` would not choose it (a software GPU adapter).
+ */
+interface StartOptions {
+  auto: boolean;
+}
+
 /** Each starter returns the device description, or throws with the reason the backend cannot run here. */
-const starters: Record<BackendName, () => Promise<string>> = {
+const starters: Record<BackendName, (options: StartOptions) => Promise<string>> = {
   async tensorflow() {
     let gpu = true;
     try {
@@ -39,20 +47,26 @@ const starters: Record<BackendName, () => Promise<string>> = {
     await activate('tensorflow');
     return gpu ? 'libtensorflow (CUDA build)' : 'libtensorflow (CPU build)';
   },
-  async webgpu() {
+  async webgpu({ auto }) {
     const missing = missingGpuLoader();
     if (missing) throw new Error(missing);
     const { create, globals } = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
-    Object.assign(globalThis, globals);
     const gpu = create([]);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('Dawn found no GPU adapter (no Vulkan, Metal or D3D12 driver)');
+    const i = adapter.info;
+    // A software rasteriser (Mesa's lavapipe/llvmpipe, SwiftShader, WARP) trains about 100x slower than wasm:
+    // `auto` passes it by; named explicitly (the webgpu tests on a machine without a GPU) it runs.
+    const software = isSoftwareAdapter(adapter);
+    if (software && auto) throw new Error(`only a software adapter was found (${i.description || i.device || i.vendor}); --backend webgpu uses it anyway`);
+    Object.assign(globalThis, globals);
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     await import('@tensorflow/tfjs-backend-webgpu');
     await activate('webgpu');
     watchDeviceLoss();
-    const i = adapter.info;
-    const name = (i.vendor.toLowerCase().includes('nvidia') && nvidiaGpuName()) || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || i.description || 'GPU';
+    const name = software
+      ? `${(i.description || i.device || 'software adapter').split(':')[0]} (software ${process.platform === 'linux' ? 'Vulkan' : 'GPU'})`
+      : (i.vendor.toLowerCase().includes('nvidia') && nvidiaGpuName()) || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || i.description || 'GPU';
     return `${name} (WebGPU on Dawn)`;
   },
   async wasm() {
@@ -74,7 +88,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   if (current && (choice === 'auto' || choice === current.name)) return current;
   if (choice !== 'auto') {
     try {
-      current = { name: choice, device: await starters[choice](), skipped: [] };
+      current = { name: choice, device: await starters[choice]({ auto: false }), skipped: [] };
       return current;
     } catch (err) {
       throw new UserError(`the ${choice} backend cannot run here: ${firstLine(err)}`, 'Choose another backend (--backend auto picks the best one that works).');
@@ -83,7 +97,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   const skipped: Array<{ name: BackendName; reason: string }> = [];
   for (const name of BACKENDS) {
     try {
-      current = { name, device: await starters[name](), skipped };
+      current = { name, device: await starters[name]({ auto: true }), skipped };
       return current;
     } catch (err) {
       skipped.push({ name, reason: firstLine(err) });
@@ -107,6 +121,12 @@ export function assertDeviceAlive(): void {
   if (deviceLost !== null) {
     throw new UserError(`the GPU device was lost (${deviceLost})`, 'Restart TuneBoard (or the command) and resume the run from its last checkpoint.');
   }
+}
+
+/** Dawn's fallback flag (on adapter.info in newer Dawn, on the adapter in older), or Mesa's "software" architecture. */
+function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || info.architecture === 'software';
 }
 
 /** The GPU's marketing name from nvidia-smi ("NVIDIA H100 80GB HBM3"), when it is there. */
