@@ -1,10 +1,9 @@
-import * as tf from '../../src-main/engine/backend/tf';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend/backend';
-import { causalLmLossSum } from '../../src-main/engine/model/loss';
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load-model';
 import { generate } from '../../src-main/engine/model/generate';
-import { CASES, fixturePath, maxAbsDiff, readJson, readReference, relDiff } from '../fixtures';
+import { CASES, fixturePath, readJson, readReference } from '../fixtures';
+import { expectLogitsAndLoss } from '../reference-checks';
 
 for (const backend of ['wasm', 'cpu'] as const) {
   describe(`forward pass on ${backend}`, () => {
@@ -21,20 +20,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         afterAll(() => loaded.dispose());
 
         test('logits equal base.logits and the loss equals base.loss', async () => {
-          const ref = await readReference(c);
-          const ids = ref.get('batch.input_ids')!;
-          const [B, T] = ids.shape as [number, number];
-          const idsT = tf.tensor2d(ids.values, [B, T], 'int32');
-          const keyMask = ref.get('batch.attention_mask')!.values;
-          const logits = loaded.model.forward(idsT, { keyMask });
-          const diff = maxAbsDiff(await logits.data(), ref.get('base.logits')!.values);
-          expect(diff).toBeLessThan(2e-4);
-          const { sum, tokens } = causalLmLossSum(loaded.model, idsT, ref.get('batch.labels')!.values, { keyMask });
-          const loss = (await sum.data())[0]! / tokens;
-          const expected = readJson(c, 'reference.json');
-          expect(tokens).toBe(expected['batch.tokens']);
-          expect(relDiff(loss, expected['base.loss'])).toBeLessThan(1e-4);
-          tf.dispose([idsT, logits, sum]);
+          await expectLogitsAndLoss(loaded.model, c, await readReference(c), 'base');
         });
 
         if (backend === 'wasm') {
