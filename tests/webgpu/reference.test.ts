@@ -1,0 +1,53 @@
+/**
+ * The reference numbers on the webgpu backend, within the tolerances of the wasm/cpu reference tests
+ * (tests/reference): base and LoRA logits and loss, LoRA gradients and one AdamW step of both fixture models, and
+ * one fixture's training trajectory. In CI (no GPU) this runs on lavapipe, Mesa's software Vulkan: slow, so it
+ * checks a subset of what those tests check.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import type { LoraAdapter } from '../../src-main/engine/lora/lora-adapter';
+import { loadModel, type LoadedModel } from '../../src-main/engine/model/load-model';
+import { CASES, fixturePath, readReference } from '../fixtures';
+import { attachFixtureAdapter, expectGradientsAndAdamWStep, expectLogitsAndLoss, expectTrainingTrajectory, type Reference } from '../reference-checks';
+import { webgpuTests } from '../webgpu-backend';
+
+describe.runIf(webgpuTests)('reference numbers on webgpu', () => {
+  describe.each(CASES)('%s', (c) => {
+    let loaded: LoadedModel;
+    let ref: Reference;
+    beforeAll(async () => {
+      loaded = await loadModel(fixturePath(c, 'model'));
+      ref = await readReference(c);
+    });
+    afterAll(() => loaded.dispose());
+
+    test('logits equal base.logits and the loss equals base.loss', async () => {
+      await expectLogitsAndLoss(loaded.model, c, ref, 'base');
+    });
+
+    /** Runs `check` with a fresh copy of adapter_random attached. */
+    async function withAdapterRandom(check: (adapter: LoraAdapter) => Promise<void>): Promise<void> {
+      const { adapter } = await attachFixtureAdapter(loaded.model, c, 'adapter_random');
+      try {
+        await check(adapter);
+      } finally {
+        adapter.detach();
+      }
+    }
+
+    test('with adapter_random: logits equal lora.logits and the loss equals lora.loss', async () => {
+      await withAdapterRandom(() => expectLogitsAndLoss(loaded.model, c, ref, 'lora'));
+    });
+
+    test('with adapter_random: gradients equal grad.<key> and one AdamW step gives step1.<key>', async () => {
+      await withAdapterRandom((adapter) => expectGradientsAndAdamWStep(loaded.model, adapter, ref, false));
+    });
+  });
+
+  test('tuneboard train --backend webgpu reproduces trajectory.json (tiny-llama)', async () => {
+    await expectTrainingTrajectory('tiny-llama', 'webgpu', join(mkdtempSync(join(tmpdir(), 'tb-run-')), 'run'));
+  });
+});
