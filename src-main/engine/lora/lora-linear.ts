@@ -1,6 +1,6 @@
 import * as tf from '../backend/tf';
-import { matMul } from '../ops/mat-mul';
 import type { LinearLayer } from '../model/linear';
+import { addLoraProduct } from '../ops/lora-product';
 
 /** Applies dropout to the LoRA input while training; the identity otherwise. */
 export type LoraDropout = (x: tf.Tensor) => tf.Tensor;
@@ -31,10 +31,9 @@ export class LoraLinear implements LinearLayer {
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
-      const flat = this.dropout(x).reshape([-1, this.inFeatures]); // [N, in]
-      const down = matMul(flat, this.loraA, false, true); // [N, r]
-      const up = matMul(down, this.loraB, false, true).mul(this.scale); // [N, out]
-      return this.base.apply(x).add(up.reshape([...lead, this.outFeatures])); // [..., out]
+      const base = this.base.apply(x).reshape([-1, this.outFeatures]) as tf.Tensor2D; // [N, out]
+      const dropped = this.dropout(x).reshape([-1, this.inFeatures]) as tf.Tensor2D; // [N, in]
+      return addLoraProduct(base, dropped, this.loraA, this.loraB, this.scale).reshape([...lead, this.outFeatures]); // [..., out]
     });
   }
 }

@@ -1,4 +1,5 @@
 import * as tf from '../backend/tf';
+import { maskedSoftmax } from '../ops/masked-softmax/masked-softmax';
 import { matMul } from '../ops/mat-mul';
 import type { KVCache } from './kv-cache';
 import type { LinearLayer } from './linear';
@@ -54,10 +55,10 @@ export function groupedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D,
     const [B, H, T, D] = q.shape;
     const S = k.shape[2];
     const rep = H / numKvHeads;
-    const grouped = q.reshape([B, numKvHeads, rep * T, D]); // [B, KV, rep*T, D]
-    const scores = matMul(grouped, k, false, true).mul(1 / Math.sqrt(D)); // [B, KV, rep*T, S]
-    const masked = scores.reshape([B, numKvHeads, rep, T, S]).add(bias); // [B, KV, rep, T, S]
-    const probs = tf.softmax(masked, -1).reshape([B, numKvHeads, rep * T, S]); // [B, KV, rep*T, S]
-    return matMul(probs, v).reshape([B, H, T, D]) as tf.Tensor4D; // [B, H, T, D]
+    const grouped = q.reshape([B * numKvHeads, rep * T, D]); // [B*KV, rep*T, D]
+    const keys = k.reshape([B * numKvHeads, S, D]); // [B*KV, S, D]
+    const scores = matMul(grouped, keys, false, true, 1 / Math.sqrt(D)).reshape([B, numKvHeads * rep, T, S]) as tf.Tensor4D; // [B, H, T, S]
+    const probs = maskedSoftmax(scores, bias.reshape([B, 1, T, S]) as tf.Tensor4D).reshape([B * numKvHeads, rep * T, S]); // [B*KV, rep*T, S]
+    return matMul(probs, v.reshape([B * numKvHeads, S, D])).reshape([B, H, T, D]) as tf.Tensor4D; // [B, H, T, D]
   });
 }

@@ -1,5 +1,6 @@
 import * as tf from '../backend/tf';
 import type { LinearLayer } from './linear';
+import { swiglu } from '../ops/swiglu/swiglu';
 
 export const MLP_PROJECTIONS = ['gate_proj', 'up_proj', 'down_proj'] as const;
 export type MlpProjection = (typeof MLP_PROJECTIONS)[number];
@@ -10,9 +11,7 @@ export class Mlp {
 
   apply(x: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
-      const gate = this.proj.gate_proj.apply(x);
-      const silu = gate.mul(tf.sigmoid(gate));
-      return this.proj.down_proj.apply(silu.mul(this.proj.up_proj.apply(x))) as tf.Tensor3D;
+      return this.proj.down_proj.apply(swiglu(this.proj.gate_proj.apply(x), this.proj.up_proj.apply(x))) as tf.Tensor3D;
     });
   }
 }

@@ -1,4 +1,5 @@
-import * as tf from '../backend/tf';
+import type * as tf from '../backend/tf';
+import { rmsNorm } from '../ops/rms-norm/rms-norm';
 
 /** RMSNorm as in Llama: `x / sqrt(mean(x^2) + eps) * weight`. */
 export class RMSNorm {
@@ -8,9 +9,6 @@ export class RMSNorm {
   ) {}
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const variance = x.square().mean(-1, true);
-      return x.mul(variance.add(this.eps).rsqrt()).mul(this.weight);
-    });
+    return rmsNorm(x, this.weight, this.eps);
   }
 }

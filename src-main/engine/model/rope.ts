@@ -4,6 +4,7 @@
  */
 import * as tf from '../backend/tf';
 import type { RopeScaling } from '../formats/model-config';
+import { rope } from '../ops/rope/rope';
 
 export class Rope {
   private readonly invFreq: Float32Array;
@@ -36,11 +37,7 @@ export class Rope {
 
   /** x: [B, T, heads, headDim] → the same shape, rotated by position. */
   apply(x: tf.Tensor4D, cos: tf.Tensor3D, sin: tf.Tensor3D): tf.Tensor4D {
-    return tf.tidy(() => {
-      const [x1, x2] = tf.split(x, 2, -1); // each [B, T, heads, headDim/2]
-      const rotated = tf.concat([x2.neg(), x1], -1); // [B, T, heads, headDim]
-      return x.mul(cos).add(rotated.mul(sin)) as tf.Tensor4D;
-    });
+    return rope(x, cos, sin);
   }
 }
 

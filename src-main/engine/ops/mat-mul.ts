@@ -1,37 +1,32 @@
 /**
- * Matrix products for the model, with gradients that never ask a backend for a transposed operand where
- * that is slow. On wasm (and cpu), BatchMatMul with transposeA/transposeB runs 10-40x slower than without
- * (measured: 2048x896x896 takes 918 ms transposed-B, 77 ms plain on wasm), so there transposes are made
- * explicit copies and the products plain. GPU backends handle transposed operands natively.
+ * Differentiable matrix products built on `gemm`, whose backward passes are gemms too (no transposed copies
+ * on GPUs, explicit ones where wasm and cpu need them; see gemm-reference.ts).
  */
 import * as tf from '../backend/tf';
+import { gemm } from './gemm/gemm';
+import { releaseAfterBackward } from './release-after-backward';
 
-const explicitTransposes = () => {
-  const backend = tf.getBackend();
-  return backend === 'wasm' || backend === 'cpu';
-};
-
-/** Swaps the last two axes: [..., m, n] → [..., n, m]. */
-function swapLast(t: tf.Tensor): tf.Tensor {
-  const perm = t.shape.map((_, i) => i);
-  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1]!, perm[perm.length - 2]!];
-  return tf.transpose(t, perm);
+/**
+ * alpha · op(a) · op(b) for operands of the same rank (2 or 3) and batch, with gradients for both, where op
+ * transposes the last two axes when asked.
+ */
+export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false, alpha = 1): tf.Tensor {
+  const op = tf.customGrad((x, y, save) => {
+    (save as tf.GradSaveFunc)([x as tf.Tensor, y as tf.Tensor]);
+    return {
+      value: gemm(x as tf.Tensor, y as tf.Tensor, { transposeA, transposeB, alpha }),
+      gradFunc: (dy, [sa, sb]) => releaseAfterBackward([dy as tf.Tensor, sa!, sb!], () => matMulGrads(dy as tf.Tensor, sa!, sb!, transposeA, transposeB, alpha)),
+    };
+  });
+  return op(a, b);
 }
 
-/** a·b for operands of the same rank and batch dimensions, gradients for both, all products untransposed. */
-const plainMatMul = tf.customGrad((a, b, save) => {
-  (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor]);
-  return {
-    value: tf.matMul(a as tf.Tensor, b as tf.Tensor),
-    // Tidied: tfjs would keep a custom gradient's temporaries (the transposed copies) until the backward pass ends.
-    gradFunc: (dy, [sa, sb]) => tf.tidy(() => [tf.matMul(dy as tf.Tensor, swapLast(sb!)), tf.matMul(swapLast(sa!), dy as tf.Tensor)]),
-  };
-});
-
-/** `op(a) · op(b)` where op transposes the last two axes when asked; both operands may need gradients. */
-export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
-  if (!explicitTransposes() || a.rank !== b.rank) return tf.matMul(a, b, transposeA, transposeB);
-  return tf.tidy(() => plainMatMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b) as tf.Tensor);
+/** d op(a)·op(b): each case is the product of dy with the other operand, laid out as the input was. */
+function matMulGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, tA: boolean, tB: boolean, alpha: number): [tf.Tensor, tf.Tensor] {
+  if (!tA && !tB) return [gemm(dy, b, { transposeB: true, alpha }), gemm(a, dy, { transposeA: true, alpha })];
+  if (tA && !tB) return [gemm(b, dy, { transposeB: true, alpha }), gemm(a, dy, { alpha })];
+  if (!tA && tB) return [gemm(dy, b, { alpha }), gemm(dy, a, { transposeA: true, alpha })];
+  return [gemm(b, dy, { transposeA: true, transposeB: true, alpha }), gemm(dy, a, { transposeA: true, transposeB: true, alpha })];
 }
 
 /**
@@ -40,8 +35,8 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transpose
  */
 export function frozenLinear(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
   const op = tf.customGrad((input) => ({
-    value: explicitTransposes() ? tf.matMul(input as tf.Tensor, tf.transpose(weight)) : tf.matMul(input as tf.Tensor, weight, false, true),
-    gradFunc: (dy) => tf.matMul(dy as tf.Tensor, weight),
+    value: gemm(input as tf.Tensor, weight, { transposeB: true }),
+    gradFunc: (dy) => releaseAfterBackward([dy as tf.Tensor], () => gemm(dy as tf.Tensor, weight)),
   }));
   return op(x) as tf.Tensor2D;
 }

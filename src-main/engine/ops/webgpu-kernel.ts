@@ -1,0 +1,54 @@
+/**
+ * Our WGSL kernels run through tfjs's own WebGPU program machinery (buffer pool, pipeline cache, uniforms,
+ * command batching), so they share one command stream with tfjs's kernels. tfjs writes the shader's header:
+ * `result` (the output array), one storage array per name in `variableNames`, and `uniforms` holding each
+ * input's shape followed by the fields a program declares. Each program here is a plain object built by a
+ * function, and its `key` names everything that changes the shader text (the pipeline cache key).
+ */
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '../backend/tf';
+
+export const onWebgpu = (): boolean => tf.getBackend() === 'webgpu';
+
+export interface ProgramSpec {
+  /** Everything that changes the WGSL text: tfjs caches one pipeline per key (and input shapes' ranks). */
+  key: string;
+  inputs: string[];
+  outputShape: number[];
+  workgroupSize: [number, number, number];
+  dispatch: [number, number, number];
+  /** Scalar uniforms after tfjs's own, read in WGSL as `uniforms.<name>`, filled in order by runProgram's `values`. */
+  uniforms?: Array<[name: string, type: 'i32' | 'f32']>;
+  /** `fn main(index : i32)` for flat dispatches, where `index` is the global invocation index; `fn main()` otherwise. */
+  flat: boolean;
+  code: string;
+}
+
+export function runProgram(spec: ProgramSpec, inputs: tf.Tensor[], values: number[] = []): tf.Tensor {
+  const fields = spec.uniforms ?? [];
+  if (values.length !== fields.length) throw new Error(`${spec.key}: ${fields.length} uniforms, ${values.length} values`);
+  const rank = spec.outputShape.length;
+  const program: WebGPUProgram = {
+    shaderKey: spec.key,
+    variableNames: spec.inputs,
+    outputShape: spec.outputShape,
+    workgroupSize: spec.workgroupSize,
+    dispatch: spec.dispatch,
+    // A flat layout makes tfjs call main(globalIndex), and fold an oversized dispatch into 2-D for us.
+    dispatchLayout: spec.flat ? { x: Array.from({ length: rank }, (_, i) => i) } : { x: [0], y: [1], z: [2] },
+    uniforms: fields.map(([name, type]) => `${name} : ${type},`).join(' '),
+    getUserCode: () => spec.code,
+  };
+  const backend = tf.backend() as unknown as WebGPUBackend;
+  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', fields.map(([, type], i) => ({ type: type === 'f32' ? 'float32' : 'int32', data: [values[i]!] }))));
+}
+
+/** One workgroup per row of `rows`, `threads` invocations each; the program reads `row` and `tid`. */
+export function rowDispatch(rows: number, threads: number): Pick<ProgramSpec, 'workgroupSize' | 'dispatch' | 'flat'> {
+  return { workgroupSize: [threads, 1, 1], dispatch: [rows, 1, 1], flat: true };
+}
+
+/** One invocation per element of `size`, in workgroups of 256. */
+export function elementDispatch(size: number): Pick<ProgramSpec, 'workgroupSize' | 'dispatch' | 'flat'> {
+  return { workgroupSize: [256, 1, 1], dispatch: [Math.ceil(size / 256), 1, 1], flat: true };
+}

@@ -1,0 +1,39 @@
+/** The WGSL GEMM against tfjs's matMul on the same backend, every layout and tile shape the model uses. */
+import { describe, expect, test } from 'vitest';
+import * as tf from '../../src-main/engine/backend/tf';
+import { gemm } from '../../src-main/engine/ops/gemm/gemm';
+import { kernelBackends } from './kernel-backends';
+import { expectClose } from './expect-close';
+
+describe.each(await kernelBackends())('gemm on %s', () => {
+  // [batch, m, n, k]: odd sizes (partial tiles), LoRA ranks (16-wide tiles), a large tile, a broadcast b.
+  const cases: Array<[number, number, number, number]> = [
+    [1, 7, 5, 3],
+    [2, 33, 17, 19],
+    [1, 130, 16, 70],
+    [1, 16, 90, 130],
+    [1, 1100, 600, 40],
+    [3, 64, 64, 64],
+  ];
+  for (const [batch, m, n, k] of cases) {
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      test(`[${batch}, ${m}, ${n}, ${k}] transposeA=${tA} transposeB=${tB}`, async () => {
+        const a = tf.randomNormal(tA ? [batch, k, m] : [batch, m, k], 0, 1, 'float32', 1);
+        const bBatch = batch === 3 ? 1 : batch;
+        const b = tf.randomNormal(tB ? [bBatch, n, k] : [bBatch, k, n], 0, 1, 'float32', 2);
+        const d = tf.randomNormal([batch, m, n], 0, 1, 'float32', 3);
+        const want = tf.add(tf.mul(tf.matMul(a, b, tA, tB), 0.5), d);
+        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, alpha: 0.5, addend: d }), want, 1e-5);
+        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB }), tf.matMul(a, b, tA, tB), 1e-5);
+      });
+    }
+  }
+
+  test('rank-2 operands and shape errors', async () => {
+    const a = tf.randomNormal([5, 4], 0, 1, 'float32', 4);
+    const b = tf.randomNormal([6, 4], 0, 1, 'float32', 5);
+    await expectClose(gemm(a, b, { transposeB: true }), tf.matMul(a, b, false, true), 1e-5);
+    expect(() => gemm(a, b)).toThrow(/cannot multiply \[5,4\] by \[6,4\]/);
+    expect(() => gemm(a, b.expandDims(0))).toThrow(/same rank/);
+  });
+});
