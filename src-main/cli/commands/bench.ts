@@ -11,10 +11,11 @@ import { formatBytes, formatCount, printResult, reportBackend } from '../output'
 import type { Command } from './command';
 
 const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join('|')}] [--backend auto|tensorflow|webgpu|wasm|cpu]
-       [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--gradient-checkpointing] [--profile] [--save DIR] [--json]
+       [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--gradient-checkpointing] [--profile] [--cpu-profile FILE] [--save DIR] [--json]
        tuneboard bench --shape NAME --write-model DIR [--max-shard-size SIZE]
   Times LoRA training steps (rank R on all seven projections, AdamW) on a model folder or on random weights of a
-  real model's shape, after warm-up steps. --profile adds the time per tfjs kernel, --save writes the result as
+  real model's shape, after warm-up steps. --profile adds the time per tfjs kernel, --cpu-profile writes a V8 CPU
+  profile of the timed steps (open it in Chrome DevTools) to see what the JavaScript side spends, --save writes the result as
   JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.`;
 
 export const bench: Command = {
@@ -32,6 +33,7 @@ export const bench: Command = {
         warmup: { type: 'string' },
         rank: { type: 'string' },
         profile: { type: 'boolean', default: false },
+        'cpu-profile': { type: 'string' },
         'gradient-checkpointing': { type: 'boolean', default: false },
         save: { type: 'string' },
         'write-model': { type: 'string' },
@@ -61,6 +63,7 @@ export const bench: Command = {
         warmup: numberFlag(values.warmup, '--warmup', 2, { min: 0, integer: true }),
         rank: numberFlag(values.rank, '--rank', 16, { min: 1, integer: true }),
         profile: values.profile,
+        cpuProfile: values['cpu-profile'] ?? null,
         gradientCheckpointing: values['gradient-checkpointing'],
         onStep: values.json ? undefined : (done, total) => process.stderr.write(`\rstep ${done}/${total}${done === total ? '\n' : ''}`),
       },

@@ -3,6 +3,8 @@
  * after warm-up, split into forward, backward and optimizer, with peak memory and, on request, the time
  * per tfjs kernel. Every step is synchronised on its results, so the times are what a training run sees.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import type { BackendReport } from '../../protocol/engine-types';
 import * as tf from '../backend/tf';
 import { parseModelConfig, readModelConfig, type ModelConfig } from '../formats/model-config';
@@ -27,6 +29,8 @@ export interface BenchOptions {
   readonly warmup: number;
   readonly rank: number;
   readonly profile: boolean;
+  /** Where to write a V8 CPU profile of the timed steps (JavaScript time: op dispatch, tfjs bookkeeping, GPU waits). */
+  readonly cpuProfile: string | null;
   readonly gradientCheckpointing: boolean;
   readonly onStep?: (done: number, total: number) => void;
 }
@@ -65,6 +69,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const times = { total: 0, forward: 0, backward: 0, optimizer: 0 };
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
+      if (i === o.warmup && o.cpuProfile) await profiler.start();
       const t = await trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
       await memory.read();
       if (i >= o.warmup) {
@@ -75,6 +80,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       }
       o.onStep?.(i + 1, o.warmup + o.steps);
     }
+    if (o.cpuProfile) await profiler.stop(o.cpuProfile);
     const profile = o.profile ? await kernelProfile(() => trainStep(model, batch, params, optimizer, o.gradientCheckpointing)) : null;
     const mean = (x: number) => x / o.steps;
     const reading = await memory.read();
@@ -104,6 +110,22 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
     tf.dispose([batch.ids]);
   }
 }
+
+/** The V8 sampling profiler of this process, through the inspector protocol. */
+const profiler = {
+  session: null as Session | null,
+  async start() {
+    this.session = new Session();
+    this.session.connect();
+    await this.session.post('Profiler.enable');
+    await this.session.post('Profiler.start');
+  },
+  async stop(file: string) {
+    const { profile } = await this.session!.post('Profiler.stop');
+    this.session!.disconnect();
+    await writeFile(file, JSON.stringify(profile));
+  },
+};
 
 async function source(model: BenchOptions['model']): Promise<{ config: ModelConfig; weights: RandomWeights | ModelWeights; label: string }> {
   if (model.kind === 'dir') return { config: await readModelConfig(model.dir), weights: await ModelWeights.open(model.dir), label: model.dir };

@@ -1,47 +1,45 @@
 /**
  * The LM head and cross-entropy in one op that never holds the float32 logits of the whole batch: rows are
- * processed in chunks of about CHUNK_ELEMENTS logits, and the backward pass recomputes each chunk's logits
- * instead of keeping them. With a 150k vocabulary and 2048 tokens that is 64 MB at a time instead of the
- * 1.2 GB of logits plus as much again for their softmax and gradient.
+ * processed in chunks of about `chunkElements` logits, and the backward pass recomputes each chunk's logits
+ * instead of keeping them. With a 150k vocabulary and 2048 tokens, wasm holds 64 MB of logits at a time and
+ * a GPU 256 MB, instead of 1.2 GB of logits plus as much again for their softmax and gradient.
  *
  * loss = Σᵢ logsumexp(hᵢ·Wᵀ) − (hᵢ·Wᵀ)[tᵢ];   ∂loss/∂hᵢ = (softmax(hᵢ·Wᵀ) − onehot(tᵢ)) · W
  * W [V, H] is frozen (captured, no gradient); hidden [N, H]; targets [N].
  */
 import * as tf from '../backend/tf';
+import { crossEntropyGradReference, crossEntropySumReference } from './cross-entropy/cross-entropy-reference';
+import { crossEntropyGradWebgpu, crossEntropyRowsWebgpu } from './cross-entropy/cross-entropy-webgpu';
+import { gemm } from './gemm/gemm';
+import { onWebgpu } from './webgpu-kernel';
 
-const CHUNK_ELEMENTS = 2 ** 24;
-
-export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: Int32Array, chunkElements = CHUNK_ELEMENTS): tf.Scalar {
+export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: Int32Array, chunkElements = onWebgpu() ? 2 ** 26 : 2 ** 24): tf.Scalar {
   const [n] = hidden.shape;
   const vocab = weight.shape[0];
   const rows = Math.max(1, Math.floor(chunkElements / vocab));
   const chunks = Array.from({ length: Math.ceil(n / rows) }, (_, i) => ({ begin: i * rows, size: Math.min(rows, n - i * rows) }));
   // Each chunk in its own tidy scope, so its [c, V] temporaries are gone before the next chunk starts.
   const op = tf.customGrad((h, save) => {
-    (save as tf.GradSaveFunc)([h as tf.Tensor]);
+    const ids = tf.tensor1d(targets, 'int32');
+    (save as tf.GradSaveFunc)([h as tf.Tensor, ids]);
     let value: tf.Tensor = tf.scalar(0);
     for (const { begin, size } of chunks) {
       const previous = value;
-      value = tf.tidy(() => {
-        const logits = chunkLogits(tf.slice(h as tf.Tensor2D, [begin, 0], [size, -1]), weight); // [c, V]
-        const picked = tf.sum(tf.mul(logits, tf.oneHot(tf.tensor1d(targets.subarray(begin, begin + size), 'int32'), vocab)), 1); // [c]
-        return tf.add(previous, tf.sum(tf.sub(tf.logSumExp(logits, 1), picked)));
-      });
+      value = tf.tidy(() => tf.add(previous, chunkLoss(chunkLogits(tf.slice(h as tf.Tensor2D, [begin, 0], [size, -1]), weight), ids, begin)));
       previous.dispose();
     }
     return {
       value,
-      gradFunc: (dy, [saved]) => {
+      // dy is not released: this op is the loss, and its dy may be the caller's own tensor.
+      gradFunc: (dy, [saved, savedIds]) => {
         const parts = chunks.map(({ begin, size }) =>
           tf.tidy(() => {
             const logits = chunkLogits(tf.slice(saved as tf.Tensor2D, [begin, 0], [size, -1]), weight); // [c, V]
-            const onehot = tf.oneHot(tf.tensor1d(targets.subarray(begin, begin + size), 'int32'), vocab); // [c, V]
-            const dLogits = tf.mul(tf.sub(tf.softmax(logits), onehot), dy as tf.Scalar); // [c, V]
-            return tf.matMul(dLogits, weight); // [c, H]
+            return gemm(chunkGrad(logits, savedIds as tf.Tensor1D, begin, dy as tf.Scalar), weight); // [c, H]
           }),
         );
         const grad = tf.concat(parts, 0);
-        tf.dispose(parts);
+        tf.dispose([...parts, saved!, savedIds!]);
         return grad;
       },
     };
@@ -49,9 +47,19 @@ export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, tar
   return op(hidden) as tf.Scalar;
 }
 
-/** h [c, H] · Wᵀ → [c, V]. On wasm/cpu as (W · hᵀ)ᵀ: their kernels are slow with a transposed operand, and transposing the small chunk beats transposing W. */
+/** h [c, H] · Wᵀ → [c, V]. On wasm/cpu as (W · hᵀ)ᵀ: transposing the small chunk beats transposing W. */
 function chunkLogits(h: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
-  const backend = tf.getBackend();
-  if (backend === 'wasm' || backend === 'cpu') return tf.transpose(tf.matMul(weight, tf.transpose(h))) as tf.Tensor2D;
-  return tf.matMul(h, weight, false, true);
+  if (onWebgpu()) return gemm(h, weight, { transposeB: true }) as tf.Tensor2D;
+  return tf.transpose(gemm(weight, tf.transpose(h))) as tf.Tensor2D;
+}
+
+/** The summed loss of rows begin .. begin + c. */
+function chunkLoss(logits: tf.Tensor2D, ids: tf.Tensor1D, begin: number): tf.Scalar {
+  if (onWebgpu()) return tf.sum(crossEntropyRowsWebgpu(logits, ids, begin));
+  return crossEntropySumReference(logits, tf.slice(ids, [begin], [logits.shape[0]]));
+}
+
+function chunkGrad(logits: tf.Tensor2D, ids: tf.Tensor1D, begin: number, dy: tf.Scalar): tf.Tensor2D {
+  if (onWebgpu()) return crossEntropyGradWebgpu(logits, ids, begin, dy);
+  return crossEntropyGradReference(logits, tf.slice(ids, [begin], [logits.shape[0]]), dy);
 }
