@@ -1,11 +1,15 @@
-/** The WGSL GEMM against tfjs's matMul on the same backend, every layout and tile shape the model uses. */
-import { describe, expect, test } from 'vitest';
+/** gemm against tfjs's matMul on the same backend: on webgpu the WGSL kernel in every layout and tile shape it picks. */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
-import { kernelBackends } from './kernel-backends';
+import { KERNEL_BACKENDS } from './kernel-backends';
 import { expectClose } from './expect-close';
 
-describe.each(await kernelBackends())('gemm on %s', () => {
+describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
   // [batch, m, n, k]: odd sizes (partial tiles), LoRA ranks (16-wide tiles), a large tile, a broadcast b.
   const cases: Array<[number, number, number, number]> = [
     [1, 7, 5, 3],
@@ -13,6 +17,7 @@ describe.each(await kernelBackends())('gemm on %s', () => {
     [1, 130, 16, 70],
     [1, 16, 90, 130],
     [1, 1100, 600, 40],
+    [1, 1030, 1030, 20],
     [3, 64, 64, 64],
   ];
   for (const [batch, m, n, k] of cases) {

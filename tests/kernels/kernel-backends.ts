@@ -1,10 +1,8 @@
 /**
- * The backends the kernel tests run on: webgpu (our WGSL kernels) when Dawn finds an adapter, which in CI is
- * Mesa's lavapipe (scripts/lavapipe.sh), and wasm (the plain-ops implementations and hand-written gradients).
+ * The backends the kernel tests run on: wasm (the plain-ops implementations and the hand-written backward
+ * passes) and, where Dawn finds an adapter, webgpu (the WGSL kernels) — in CI Mesa's lavapipe, see
+ * tests/webgpu-backend.ts. Each suite starts its backend in beforeAll.
  */
-import { initBackend } from '../../src-main/engine/backend/backend';
+import { webgpuTests } from '../webgpu-backend';
 
-export async function kernelBackends(): Promise<string[]> {
-  await initBackend('webgpu');
-  return ['webgpu'];
-}
+export const KERNEL_BACKENDS: Array<'wasm' | 'webgpu'> = webgpuTests ? ['wasm', 'webgpu'] : ['wasm'];

@@ -48,10 +48,16 @@ const starters: Record<BackendName, (options: StartOptions) => Promise<string>> 
     return gpu ? 'libtensorflow (CUDA build)' : 'libtensorflow (CPU build)';
   },
   async webgpu({ auto }) {
+    // tfjs keeps the one webgpu backend it made: switching back to it must not open a second Dawn instance
+    // (the first one, no longer referenced, would be collected under the live device).
+    if (webgpuDevice && tf.findBackend('webgpu')) {
+      await activate('webgpu');
+      return webgpuDevice;
+    }
     const missing = missingGpuLoader();
     if (missing) throw new Error(missing);
     const { create, globals } = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
-    const gpu = create([]);
+    const gpu = create(dawnFlags());
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('Dawn found no GPU adapter (no Vulkan, Metal or D3D12 driver)');
     const i = adapter.info;
@@ -63,11 +69,12 @@ const starters: Record<BackendName, (options: StartOptions) => Promise<string>> 
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     await import('@tensorflow/tfjs-backend-webgpu');
     await activate('webgpu');
-    watchDeviceLoss();
+    watchDevice();
     const name = software
       ? `${(i.description || i.device || 'software adapter').split(':')[0]} (software ${process.platform === 'linux' ? 'Vulkan' : 'GPU'})`
       : (i.vendor.toLowerCase().includes('nvidia') && nvidiaGpuName()) || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || i.description || 'GPU';
-    return `${name} (WebGPU on Dawn)`;
+    webgpuDevice = `${name} (WebGPU on Dawn)`;
+    return webgpuDevice;
   },
   async wasm() {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -106,20 +113,36 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   throw new UserError(`no tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 
+let webgpuDevice: string | null = null;
 let deviceLost: string | null = null;
+let kernelError: string | null = null;
 
-/** A GPU device can be lost (driver reset, another process, sleep): remember why, for the next check. */
-function watchDeviceLoss(): void {
+/** Dawn toggles for experiments, e.g. TUNEBOARD_DAWN_FLAGS=enable-dawn-features=disable_robustness (see the webgpu package's README). */
+function dawnFlags(): string[] {
+  return (process.env['TUNEBOARD_DAWN_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+}
+
+/**
+ * A GPU device can be lost (driver reset, another process, sleep), and a kernel can fail validation (its
+ * results are then garbage, not an exception): remember the first of either, for the next check.
+ */
+function watchDevice(): void {
   const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
   void device?.lost.then((info) => {
     deviceLost = info.message || info.reason || 'unknown reason';
   });
+  device?.addEventListener('uncapturederror', (event) => {
+    kernelError ??= (event as GPUUncapturedErrorEvent).error.message.split('\n')[0] ?? 'unknown error';
+  });
 }
 
-/** Throws a clear error once the GPU device is gone; training calls it between steps. */
+/** Throws a clear error once the GPU device is gone or a kernel failed; training calls it between steps. */
 export function assertDeviceAlive(): void {
   if (deviceLost !== null) {
     throw new UserError(`the GPU device was lost (${deviceLost})`, 'Restart TuneBoard (or the command) and resume the run from its last checkpoint.');
+  }
+  if (kernelError !== null) {
+    throw new UserError(`a GPU kernel failed (${kernelError}); results since then are not valid`, 'Report this with the output of `tuneboard info`; meanwhile train with --backend wasm.');
   }
 }
 

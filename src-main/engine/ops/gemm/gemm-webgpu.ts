@@ -16,10 +16,10 @@ interface Tile {
   perThread: number;
 }
 
-/** 128/8 for a dimension that is large when the other one is too, 16/1 for a small one, 64/4 between. */
+/** 128/8 for a dimension that is large when the other one is not small, 16/1 for a small one, 64/4 between. */
 function tileFor(dim: number, other: number): Tile {
   if (dim <= 32) return { block: 16, perThread: 1 };
-  if (dim >= 1024 && other >= 512) return { block: 128, perThread: 8 };
+  if (dim >= 1024 && other >= 256) return { block: 128, perThread: 8 };
   return { block: 64, perThread: 4 };
 }
 
@@ -41,6 +41,22 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
        var v = 0.0; if (gn < N && gk < K) { v = B[bBase + gn * K + gk]; } Bs[kk * ${PN} + nn] = v;`
     : `let kk = i / ${BN}; let nn = i % ${BN}; let gn = n0 + nn; let gk = k0 + kk;
        var v = 0.0; if (gn < N && gk < K) { v = B[bBase + gk * N + gn]; } Bs[kk * ${PN} + nn] = v;`;
+  // The inner product is written out in full (TM x TN named accumulators, TM + TN operands per k), so the
+  // accumulators are registers rather than an indexed array the compiler may leave in local memory.
+  const rows = Array.from({ length: TM }, (_, r) => r);
+  const cols = Array.from({ length: TN }, (_, c) => c);
+  const declare = rows.flatMap((r) => cols.map((c) => `var acc${r}_${c} = 0.0;`)).join(' ');
+  const readA = rows.map((r) => `let a${r} = As[kk * ${PM} + tRow + ${r * RM}];`).join(' ');
+  const readB = cols.map((c) => `let b${c} = Bs[kk * ${PN} + tCol + ${c * RN}];`).join(' ');
+  const multiply = rows.flatMap((r) => cols.map((c) => `acc${r}_${c} = fma(a${r}, b${c}, acc${r}_${c});`)).join('\n          ');
+  const store = rows
+    .flatMap((r) =>
+      cols.map(
+        (c) => `{ let gm = m0 + tRow + ${r * RM}; let gn = n0 + tCol + ${c * RN};
+          if (gm < M && gn < N) { let index = (batch * M + gm) * N + gn; result[index] = uniforms.alpha * acc${r}_${c}${hasAddend ? ' + D[index]' : ''}; } }`,
+      ),
+    )
+    .join('\n      ');
   const code = `
     var<workgroup> As : array<f32, ${BK * PM}>;
     var<workgroup> Bs : array<f32, ${BK * PN}>;
@@ -54,32 +70,19 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
       let tCol = tid % ${RN};
       let aBase = batch * uniforms.aBatchStride;
       let bBase = batch * uniforms.bBatchStride;
-      var acc : array<f32, ${TM * TN}>;
+      ${declare}
       for (var k0 = 0; k0 < K; k0 += ${BK}) {
         for (var i = tid; i < ${BM * BK}; i += 256) { ${loadA} }
         for (var i = tid; i < ${BN * BK}; i += 256) { ${loadB} }
         workgroupBarrier();
         for (var kk = 0; kk < ${BK}; kk++) {
-          var a : array<f32, ${TM}>;
-          var b : array<f32, ${TN}>;
-          for (var r = 0; r < ${TM}; r++) { a[r] = As[kk * ${PM} + tRow + r * ${RM}]; }
-          for (var c = 0; c < ${TN}; c++) { b[c] = Bs[kk * ${PN} + tCol + c * ${RN}]; }
-          for (var r = 0; r < ${TM}; r++) {
-            for (var c = 0; c < ${TN}; c++) { acc[r * ${TN} + c] = fma(a[r], b[c], acc[r * ${TN} + c]); }
-          }
+          ${readA}
+          ${readB}
+          ${multiply}
         }
         workgroupBarrier();
       }
-      for (var r = 0; r < ${TM}; r++) {
-        let gm = m0 + tRow + r * ${RM};
-        for (var c = 0; c < ${TN}; c++) {
-          let gn = n0 + tCol + c * ${RN};
-          if (gm < M && gn < N) {
-            let index = (batch * M + gm) * N + gn;
-            result[index] = uniforms.alpha * acc[r * ${TN} + c]${hasAddend ? ' + D[index]' : ''};
-          }
-        }
-      }
+      ${store}
     }`;
   return {
     key: `tbGemm_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${TM}x${TN}_${hasAddend}`,
