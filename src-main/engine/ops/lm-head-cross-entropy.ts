@@ -11,9 +11,14 @@ import * as tf from '../backend/tf';
 import { crossEntropyGradReference, crossEntropySumReference } from './cross-entropy/cross-entropy-reference';
 import { crossEntropyGradWebgpu, crossEntropyRowsWebgpu } from './cross-entropy/cross-entropy-webgpu';
 import { gemm } from './gemm/gemm';
-import { onWebgpu } from './webgpu-kernel';
+import { maxBindingElements, onWebgpu } from './webgpu-kernel';
 
-export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: Int32Array, chunkElements = onWebgpu() ? 2 ** 26 : 2 ** 24): tf.Scalar {
+/** Logits per chunk: 64 MB on wasm/cpu, 256 MB on a GPU (less where one binding cannot hold that much). */
+export function defaultChunkElements(): number {
+  return onWebgpu() ? Math.min(2 ** 26, maxBindingElements()) : 2 ** 24;
+}
+
+export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: Int32Array, chunkElements = defaultChunkElements()): tf.Scalar {
   const [n] = hidden.shape;
   const vocab = weight.shape[0];
   const rows = Math.max(1, Math.floor(chunkElements / vocab));

@@ -43,6 +43,11 @@ export function runProgram(spec: ProgramSpec, inputs: tf.Tensor[], values: numbe
   return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', fields.map(([, type], i) => ({ type: type === 'f32' ? 'float32' : 'int32', data: [values[i]!] }))));
 }
 
+/** The most float32 elements one storage binding may hold on this device (128 MiB on some drivers). */
+export function maxBindingElements(): number {
+  return Math.floor((tf.backend() as unknown as WebGPUBackend).device.limits.maxStorageBufferBindingSize / 4);
+}
+
 /** One workgroup per row of `rows`, `threads` invocations each; the program reads `row` and `tid`. */
 export function rowDispatch(rows: number, threads: number): Pick<ProgramSpec, 'workgroupSize' | 'dispatch' | 'flat'> {
   return { workgroupSize: [threads, 1, 1], dispatch: [rows, 1, 1], flat: true };

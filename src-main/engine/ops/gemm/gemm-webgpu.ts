@@ -96,8 +96,17 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
   };
 }
 
+/** Programs by shape class: building the WGSL text is not free, and a training step asks for the same few hundred times. */
+const programs = new Map<string, ProgramSpec>();
+
 export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, addend: tf.Tensor3D | null, s: GemmShape, alpha: number): tf.Tensor3D {
   const strideA = a.shape[0] === 1 ? 0 : s.m * s.k;
   const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
-  return runProgram(gemmProgram(s, addend !== null), addend ? [a, b, addend] : [a, b], [s.m, s.n, s.k, strideA, strideB, alpha]) as tf.Tensor3D;
+  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${addend !== null}`;
+  let program = programs.get(key);
+  if (!program) {
+    if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
+    programs.set(key, (program = gemmProgram(s, addend !== null)));
+  }
+  return runProgram(program, addend ? [a, b, addend] : [a, b], [s.m, s.n, s.k, strideA, strideB, alpha]) as tf.Tensor3D;
 }
