@@ -2,8 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '../../engine/backend/backend';
 import { runBenchmark, type BenchResult } from '../../engine/bench/benchmark';
-import { gemmBench, type GemmTiming } from '../../engine/bench/gemm-bench';
-import { parseModelConfig } from '../../engine/formats/model-config';
 import { MODEL_SHAPES, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
 import { parseSize } from '../../engine/export/shard-plan';
@@ -15,12 +13,10 @@ import type { Command } from './command';
 const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join('|')}] [--backend auto|tensorflow|webgpu|wasm|cpu]
        [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--gradient-checkpointing] [--profile] [--cpu-profile FILE] [--save DIR] [--json]
        tuneboard bench --shape NAME --write-model DIR [--max-shard-size SIZE]
-       tuneboard bench --shape NAME --gemm [--backend B] [--batch N] [--seq N] [--rank R] [--json]
   Times LoRA training steps (rank R on all seven projections, AdamW) on a model folder or on random weights of a
   real model's shape, after warm-up steps. --profile adds the time per tfjs kernel, --cpu-profile writes a V8 CPU
   profile of the timed steps (open it in Chrome DevTools) to see what the JavaScript side spends, --save writes the result as
-  JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.
-  --gemm times each matrix product of a training step of the shape alone, ours against tfjs's matMul.`;
+  JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.`;
 
 export const bench: Command = {
   summary: 'measure training speed and memory (tokens/s, step time split, peak memory)',
@@ -41,7 +37,6 @@ export const bench: Command = {
         'gradient-checkpointing': { type: 'boolean', default: false },
         save: { type: 'string' },
         'write-model': { type: 'string' },
-        gemm: { type: 'boolean', default: false },
         'max-shard-size': { type: 'string', default: '5GB' },
         ...backendOption,
         ...jsonOption,
@@ -62,12 +57,6 @@ export const bench: Command = {
     const batch = numberFlag(values.batch, '--batch', 4, { min: 1, integer: true });
     const seq = numberFlag(values.seq, '--seq', 128, { min: 2, integer: true });
     const rank = numberFlag(values.rank, '--rank', 16, { min: 1, integer: true });
-    if (values.gemm) {
-      if (!shape) throw new UsageError('--gemm needs --shape', usage);
-      const timings = await gemmBench(parseModelConfig(MODEL_SHAPES[shape], shape), { batch, seq, rank, repeats: 10 });
-      printResult(values.json, { command: `tuneboard bench ${argv.join(' ')}`, backend, timings }, () => gemmTable(timings));
-      return;
-    }
     const result = await runBenchmark(
       {
         model: values.model ? { kind: 'dir', dir: values.model } : { kind: 'shape', name: shape! },
@@ -94,11 +83,6 @@ export const bench: Command = {
     printResult(values.json, record, () => human(result));
   },
 };
-
-function gemmTable(timings: GemmTiming[]): string {
-  const row = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(i === 0 ? 20 : 26) : c.padStart(9))).join(' ');
-  return [row(['product', 'batch x m x n x k', 'ms', 'TFLOP/s', 'tfjs ms', 'TFLOP/s']), ...timings.map((t) => row([t.name, t.shape, t.oursMs.toFixed(3), t.tflops.toFixed(2), t.tfjsMs.toFixed(3), t.tfjsTflops.toFixed(2)]))].join('\n');
-}
 
 function human(r: BenchResult): string {
   const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
