@@ -10,15 +10,15 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
   beforeAll(async () => {
     await initBackend(backend);
   });
-  // [batch, m, n, k]: odd sizes (partial tiles), LoRA ranks (16-wide tiles), a large tile, a broadcast b.
+  // [batch, m, n, k], chosen so the WGSL kernel picks each of its tile shapes (128x128, 128x64, 64x64, 64x16,
+  // 16x64, 16x16) with partial tiles at the edges; with batch 3, b has batch 1 (broadcast).
   const cases: Array<[number, number, number, number]> = [
-    [1, 7, 5, 3],
-    [2, 33, 17, 19],
-    [1, 130, 16, 70],
-    [1, 16, 90, 130],
-    [1, 1100, 600, 40],
-    [1, 1030, 1030, 20],
-    [3, 64, 64, 64],
+    [8, 1100, 1100, 20],
+    [4, 1100, 300, 21],
+    [8, 200, 200, 10],
+    [4, 200, 200, 19],
+    [2, 20, 4000, 30],
+    [3, 33, 17, 19],
   ];
   for (const [batch, m, n, k] of cases) {
     for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {

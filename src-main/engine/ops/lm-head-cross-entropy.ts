@@ -1,7 +1,8 @@
 /**
  * The LM head and cross-entropy in one op that never holds the float32 logits of the whole batch: rows are
- * processed in chunks of about `chunkElements` logits, and the backward pass recomputes each chunk's logits
- * instead of keeping them. With a 150k vocabulary and 2048 tokens, wasm holds 64 MB of logits at a time and
+ * processed in chunks of about `chunkElements` logits. When a gradient is being taken, each chunk's gradient
+ * is computed while its logits exist, in the forward pass (the loss is the last op, so its dy is a scalar that
+ * only scales it): the logits are never computed twice and never kept. With a 150k vocabulary and 2048 tokens, wasm holds 64 MB of logits at a time and
  * a GPU 256 MB, instead of 1.2 GB of logits plus as much again for their softmax and gradient.
  *
  * loss = Σᵢ logsumexp(hᵢ·Wᵀ) − (hᵢ·Wᵀ)[tᵢ];   ∂loss/∂hᵢ = (softmax(hᵢ·Wᵀ) − onehot(tᵢ)) · W
@@ -11,6 +12,7 @@ import * as tf from '../backend/tf';
 import { crossEntropyGradReference, crossEntropySumReference } from './cross-entropy/cross-entropy-reference';
 import { crossEntropyGradWebgpu, crossEntropyRowsWebgpu } from './cross-entropy/cross-entropy-webgpu';
 import { gemm } from './gemm/gemm';
+import { recordingGradients } from './tape-state';
 import { maxBindingElements, onWebgpu } from './webgpu-kernel';
 
 /** Logits per chunk: 64 MB on wasm/cpu, 256 MB on a GPU (less where one binding cannot hold that much). */
@@ -23,29 +25,33 @@ export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, tar
   const vocab = weight.shape[0];
   const rows = Math.max(1, Math.floor(chunkElements / vocab));
   const chunks = Array.from({ length: Math.ceil(n / rows) }, (_, i) => ({ begin: i * rows, size: Math.min(rows, n - i * rows) }));
-  // Each chunk in its own tidy scope, so its [c, V] temporaries are gone before the next chunk starts.
   const op = tf.customGrad((h, save) => {
     const ids = tf.tensor1d(targets, 'int32');
-    (save as tf.GradSaveFunc)([h as tf.Tensor, ids]);
+    const withGradient = recordingGradients();
+    const one = tf.scalar(1);
     let value: tf.Tensor = tf.scalar(0);
+    const gradParts: tf.Tensor[] = [];
     for (const { begin, size } of chunks) {
       const previous = value;
-      value = tf.tidy(() => tf.add(previous, chunkLoss(chunkLogits(tf.slice(h as tf.Tensor2D, [begin, 0], [size, -1]), weight), ids, begin)));
+      // Each chunk in its own tidy scope, so its [c, V] temporaries are gone before the next chunk starts.
+      value = tf.tidy(() => {
+        const logits = chunkLogits(tf.slice(h as tf.Tensor2D, [begin, 0], [size, -1]), weight); // [c, V]
+        if (withGradient) gradParts.push(tf.keep(gemm(chunkGrad(logits, ids, begin, one), weight))); // [c, H]
+        return tf.add(previous, chunkLoss(logits, ids, begin));
+      });
       previous.dispose();
+    }
+    if (withGradient) {
+      (save as tf.GradSaveFunc)([tf.concat(gradParts, 0)]); // [N, H]
+      tf.dispose(gradParts);
     }
     return {
       value,
       // dy is not released: this op is the loss, and its dy may be the caller's own tensor.
-      gradFunc: (dy, [saved, savedIds]) => {
-        const parts = chunks.map(({ begin, size }) =>
-          tf.tidy(() => {
-            const logits = chunkLogits(tf.slice(saved as tf.Tensor2D, [begin, 0], [size, -1]), weight); // [c, V]
-            return gemm(chunkGrad(logits, savedIds as tf.Tensor1D, begin, dy as tf.Scalar), weight); // [c, H]
-          }),
-        );
-        const grad = tf.concat(parts, 0);
-        tf.dispose([...parts, saved!, savedIds!]);
-        return grad;
+      gradFunc: (dy, [grad]) => {
+        const scaled = tf.mul(grad!, dy as tf.Scalar);
+        grad!.dispose();
+        return scaled;
       },
     };
   });

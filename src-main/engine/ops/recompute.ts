@@ -9,6 +9,7 @@
  * the optimizer; `keep` are tensors fn reads that must survive until the backward pass (masks, RoPE tables).
  */
 import * as tf from '../backend/tf';
+import { withOwnTape } from './tape-state';
 
 export function recompute(fn: (x: tf.Tensor, kept: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, variables: tf.Variable[], keep: tf.Tensor[]): tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -23,18 +24,4 @@ export function recompute(fn: (x: tf.Tensor, kept: tf.Tensor[]) => tf.Tensor, x:
     };
   });
   return op(x, ...variables) as tf.Tensor;
-}
-
-/**
- * tfjs keeps one gradient tape; a gradient taken inside a backward pass would end the outer one
- * (`activeTape = null`) while the outer pass still needs it. Keep the outer tape aside meanwhile.
- */
-function withOwnTape<T>(fn: () => T): T {
-  const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
-  const outer = state.activeTape;
-  try {
-    return fn();
-  } finally {
-    state.activeTape = outer;
-  }
 }

@@ -57,3 +57,25 @@ export function rowDispatch(rows: number, threads: number): Pick<ProgramSpec, 'w
 export function elementDispatch(size: number): Pick<ProgramSpec, 'workgroupSize' | 'dispatch' | 'flat'> {
   return { workgroupSize: [256, 1, 1], dispatch: [Math.ceil(size / 256), 1, 1], flat: true };
 }
+
+/**
+ * WGSL for a row kernel's reductions: `declarations` once at module scope (a workgroup array of `threads`
+ * partials and `sumOf`), then `reduce(value, op, total)` inside main, where `tid` is the invocation's index,
+ * leaves op(value over the workgroup) in `total` for every invocation. op: `sumOf` or `max`.
+ */
+export function workgroupReduction(threads: number) {
+  return {
+    declarations: `
+      var<workgroup> partial : array<f32, ${threads}>;
+      fn sumOf(a : f32, b : f32) -> f32 { return a + b; }`,
+    reduce: (value: string, op: 'sumOf' | 'max', total: string) => `
+      partial[tid] = ${value};
+      workgroupBarrier();
+      for (var width = ${threads / 2}; width > 0; width = width / 2) {
+        if (tid < width) { partial[tid] = ${op}(partial[tid], partial[tid + width]); }
+        workgroupBarrier();
+      }
+      let ${total} = partial[0];
+      workgroupBarrier();`,
+  };
+}

@@ -4,19 +4,10 @@
  * Targets are read at `rowOffset + row` of one int32 tensor for the whole batch, so chunks need no slicing.
  */
 import type * as tf from '../../backend/tf';
-import { rowDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
+import { rowDispatch, runProgram, workgroupReduction, type ProgramSpec } from '../webgpu-kernel';
 
 const THREADS = 256;
-
-const reduceSnippet = (value: string, op: string, total: string) => `
-  partial[tid] = ${value};
-  workgroupBarrier();
-  for (var width = ${THREADS / 2}; width > 0; width = width / 2) {
-    if (tid < width) { partial[tid] = ${op}(partial[tid], partial[tid + width]); }
-    workgroupBarrier();
-  }
-  let ${total} = partial[0];
-  workgroupBarrier();`;
+const { declarations, reduce } = workgroupReduction(THREADS);
 
 function program(rows: number, vocab: number, gradient: boolean): ProgramSpec {
   const finish = gradient
@@ -35,8 +26,7 @@ function program(rows: number, vocab: number, gradient: boolean): ProgramSpec {
     ...rowDispatch(rows, THREADS),
     uniforms: [['rowOffset', 'i32']],
     code: `
-      var<workgroup> partial : array<f32, ${THREADS}>;
-      fn sumOf(a : f32, b : f32) -> f32 { return a + b; }
+      ${declarations}
       fn main(index : i32) {
         let row = index / ${THREADS};
         let tid = i32(localIndex);
@@ -44,10 +34,10 @@ function program(rows: number, vocab: number, gradient: boolean): ProgramSpec {
         let base = row * V;
         var m = -3.402823e+38;
         for (var c = tid; c < V; c += ${THREADS}) { m = max(m, logits[base + c]); }
-        ${reduceSnippet('m', 'max', 'rowMax')}
+        ${reduce('m', 'max', 'rowMax')}
         var s = 0.0;
         for (var c = tid; c < V; c += ${THREADS}) { s += exp(logits[base + c] - rowMax); }
-        ${reduceSnippet('s', 'sumOf', 'total')}
+        ${reduce('s', 'sumOf', 'total')}
         ${finish}
       }`,
   };

@@ -1,73 +1,112 @@
 /**
  * GEMM in WGSL: C = alpha · op(A) · op(B) (+ D), batched, with either operand transposed in place.
- * Each workgroup of 256 invocations computes a BM x BN tile of C, each invocation TM x TN of it, strided
- * so that neighbouring invocations read neighbouring shared-memory words and write neighbouring outputs.
- * K is walked in steps of BK through workgroup memory; rows are padded by one word against bank conflicts.
- * Tile sizes follow the shape: 128 x 128 for large products, 16 along a LoRA rank, 64 otherwise.
+ *
+ * Each workgroup of 256 invocations (16 x 16) computes a BM x BN tile of C; K is walked in steps of BK through
+ * workgroup memory. An invocation computes TM x TN outputs: with TM = 8 two blocks of 4 rows half a tile apart
+ * (likewise columns), read from workgroup memory as vec4s, so one k step is 4 vector reads for 64 FMAs and
+ * neighbouring invocations read neighbouring words. Along a LoRA rank (16) each invocation has one row or column.
+ * Tiles are as large as the product allows while still giving the GPU about a hundred workgroups.
  */
 import { runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { GemmShape } from './gemm-reference';
 import type * as tf from '../../backend/tf';
 
 const BK = 16;
+const MIN_WORKGROUPS = 120;
 
-interface Tile {
-  block: number;
-  perThread: number;
+/** A tile side: `block` outputs, `perThread` of them per invocation (block / perThread = 16 invocations). */
+interface Side {
+  block: 128 | 64 | 16;
+  perThread: 8 | 4 | 1;
 }
 
-/** 128/8 for a dimension that is large when the other one is not small, 16/1 for a small one, 64/4 between. */
-function tileFor(dim: number, other: number): Tile {
-  if (dim <= 32) return { block: 16, perThread: 1 };
-  if (dim >= 1024 && other >= 256) return { block: 128, perThread: 8 };
-  return { block: 64, perThread: 4 };
+const SIDES: Record<128 | 64 | 16, Side> = { 128: { block: 128, perThread: 8 }, 64: { block: 64, perThread: 4 }, 16: { block: 16, perThread: 1 } };
+
+/** Largest tiles first; a side no longer than half its block is wasted work, so 16 is the only choice for a rank. */
+const CANDIDATES: Array<[128 | 64 | 16, 128 | 64 | 16]> = [
+  [128, 128],
+  [128, 64],
+  [64, 128],
+  [64, 64],
+  [64, 16],
+  [16, 64],
+  [16, 16],
+];
+
+function tiles(s: GemmShape): [Side, Side] {
+  const fits = (block: number, dim: number) => block === 16 || dim > block / 2;
+  const allowed = CANDIDATES.filter(([bm, bn]) => fits(bm, s.m) && fits(bn, s.n));
+  const count = ([bm, bn]: [number, number]) => Math.ceil(s.m / bm) * Math.ceil(s.n / bn) * s.batch;
+  const [bm, bn] = allowed.find((c) => count(c) >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
+  return [SIDES[bm], SIDES[bn]];
+}
+
+/**
+ * How one side's operands are read in the inner loop: `groups` vec4s per k (rows g*block/2 + t*4 .. +3), or one
+ * scalar (row t) when perThread is 1. `names[i]` is the expression for the invocation's i-th row of the side.
+ */
+function sideReader(side: Side, tile: string, t: string) {
+  if (side.perThread === 1) {
+    return {
+      declare: `var<workgroup> ${tile} : array<f32, ${BK * side.block}>;`,
+      store: (k: string, x: string, v: string) => `${tile}[${k} * ${side.block} + ${x}] = ${v};`,
+      read: `let ${tile}0 = ${tile}[kk * ${side.block} + ${t}];`,
+      names: [`${tile}0`],
+      offset: (i: number) => (i === 0 ? t : ''),
+    };
+  }
+  const groups = side.perThread / 4;
+  const width = side.block / 4; // vec4s per k row
+  return {
+    declare: `var<workgroup> ${tile} : array<vec4<f32>, ${BK * width}>;`,
+    store: (k: string, x: string, v: string) => `${tile}[${k} * ${width} + ${x} / 4][${x} % 4] = ${v};`,
+    read: Array.from({ length: groups }, (_, g) => `let ${tile}${g} = ${tile}[kk * ${width} + ${t} + ${g * (width / groups)}];`).join(' '),
+    names: Array.from({ length: side.perThread }, (_, i) => `${tile}${Math.floor(i / 4)}[${i % 4}]`),
+    offset: (i: number) => `${Math.floor(i / 4) * (side.block / groups)} + ${t} * 4 + ${i % 4}`,
+  };
 }
 
 function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
-  const m = tileFor(s.m, s.n);
-  const n = tileFor(s.n, s.m);
-  const [BM, TM, BN, TN] = [m.block, m.perThread, n.block, n.perThread];
-  const [RM, RN] = [BM / TM, BN / TN]; // invocations along M and N: RM * RN = 256
-  const [PM, PN] = [BM + 1, BN + 1]; // padded rows of the shared tiles
+  const [ms, ns] = tiles(s);
+  const [BM, BN] = [ms.block, ns.block];
+  const a = sideReader(ms, 'As', 'tRow');
+  const b = sideReader(ns, 'Bs', 'tCol');
   // op(A)[m][k]: A is [M, K] row-major, or [K, M] when transposed. op(B)[k][n]: B is [K, N], or [N, K].
   // Consecutive invocations load consecutive addresses of whichever layout the operand has.
   const loadA = s.transposeA
     ? `let kk = i / ${BM}; let mm = i % ${BM}; let gm = m0 + mm; let gk = k0 + kk;
-       var v = 0.0; if (gm < M && gk < K) { v = A[aBase + gk * M + gm]; } As[kk * ${PM} + mm] = v;`
+       var v = 0.0; if (gm < M && gk < K) { v = A[aBase + gk * M + gm]; } ${a.store('kk', 'mm', 'v')}`
     : `let mm = i / ${BK}; let kk = i % ${BK}; let gm = m0 + mm; let gk = k0 + kk;
-       var v = 0.0; if (gm < M && gk < K) { v = A[aBase + gm * K + gk]; } As[kk * ${PM} + mm] = v;`;
+       var v = 0.0; if (gm < M && gk < K) { v = A[aBase + gm * K + gk]; } ${a.store('kk', 'mm', 'v')}`;
   const loadB = s.transposeB
     ? `let nn = i / ${BK}; let kk = i % ${BK}; let gn = n0 + nn; let gk = k0 + kk;
-       var v = 0.0; if (gn < N && gk < K) { v = B[bBase + gn * K + gk]; } Bs[kk * ${PN} + nn] = v;`
+       var v = 0.0; if (gn < N && gk < K) { v = B[bBase + gn * K + gk]; } ${b.store('kk', 'nn', 'v')}`
     : `let kk = i / ${BN}; let nn = i % ${BN}; let gn = n0 + nn; let gk = k0 + kk;
-       var v = 0.0; if (gn < N && gk < K) { v = B[bBase + gk * N + gn]; } Bs[kk * ${PN} + nn] = v;`;
-  // The inner product is written out in full (TM x TN named accumulators, TM + TN operands per k), so the
-  // accumulators are registers rather than an indexed array the compiler may leave in local memory.
-  const rows = Array.from({ length: TM }, (_, r) => r);
-  const cols = Array.from({ length: TN }, (_, c) => c);
+       var v = 0.0; if (gn < N && gk < K) { v = B[bBase + gk * N + gn]; } ${b.store('kk', 'nn', 'v')}`;
+  // Every product written out with named accumulators, so they are registers, not an indexed array.
+  const rows = a.names.map((_, r) => r);
+  const cols = b.names.map((_, c) => c);
   const declare = rows.flatMap((r) => cols.map((c) => `var acc${r}_${c} = 0.0;`)).join(' ');
-  const readA = rows.map((r) => `let a${r} = As[kk * ${PM} + tRow + ${r * RM}];`).join(' ');
-  const readB = cols.map((c) => `let b${c} = Bs[kk * ${PN} + tCol + ${c * RN}];`).join(' ');
-  const multiply = rows.flatMap((r) => cols.map((c) => `acc${r}_${c} = fma(a${r}, b${c}, acc${r}_${c});`)).join('\n          ');
+  const multiply = rows.flatMap((r) => cols.map((c) => `acc${r}_${c} = fma(${a.names[r]}, ${b.names[c]}, acc${r}_${c});`)).join('\n          ');
   const store = rows
     .flatMap((r) =>
       cols.map(
-        (c) => `{ let gm = m0 + tRow + ${r * RM}; let gn = n0 + tCol + ${c * RN};
+        (c) => `{ let gm = m0 + ${a.offset(r)}; let gn = n0 + ${b.offset(c)};
           if (gm < M && gn < N) { let index = (batch * M + gm) * N + gn; result[index] = uniforms.alpha * acc${r}_${c}${hasAddend ? ' + D[index]' : ''}; } }`,
       ),
     )
     .join('\n      ');
   const code = `
-    var<workgroup> As : array<f32, ${BK * PM}>;
-    var<workgroup> Bs : array<f32, ${BK * PN}>;
+    ${a.declare}
+    ${b.declare}
     fn main() {
       let M = uniforms.m; let N = uniforms.n; let K = uniforms.k;
       let batch = i32(workgroupId.z);
       let m0 = i32(workgroupId.y) * ${BM};
       let n0 = i32(workgroupId.x) * ${BN};
       let tid = i32(localIndex);
-      let tRow = tid / ${RN};
-      let tCol = tid % ${RN};
+      let tRow = tid / 16;
+      let tCol = tid % 16;
       let aBase = batch * uniforms.aBatchStride;
       let bBase = batch * uniforms.bBatchStride;
       ${declare}
@@ -76,8 +115,8 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
         for (var i = tid; i < ${BN * BK}; i += 256) { ${loadB} }
         workgroupBarrier();
         for (var kk = 0; kk < ${BK}; kk++) {
-          ${readA}
-          ${readB}
+          ${a.read}
+          ${b.read}
           ${multiply}
         }
         workgroupBarrier();
@@ -85,7 +124,7 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
       ${store}
     }`;
   return {
-    key: `tbGemm_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${TM}x${TN}_${hasAddend}`,
+    key: `tbGemm2_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${hasAddend}`,
     inputs: hasAddend ? ['A', 'B', 'D'] : ['A', 'B'],
     outputShape: [s.batch, s.m, s.n],
     workgroupSize: [256, 1, 1],
@@ -96,7 +135,7 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
   };
 }
 
-/** Programs by shape class: building the WGSL text is not free, and a training step asks for the same few hundred times. */
+/** Programs by shape: building the WGSL text is not free, and a training step asks for the same few hundred times. */
 const programs = new Map<string, ProgramSpec>();
 
 export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, addend: tf.Tensor3D | null, s: GemmShape, alpha: number): tf.Tensor3D {

@@ -3,24 +3,10 @@
  * position) so it is never broadcast in memory; and the softmax's backward pass, one workgroup per row.
  */
 import type * as tf from '../../backend/tf';
-import { rowDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
+import { rowDispatch, runProgram, workgroupReduction, type ProgramSpec } from '../webgpu-kernel';
 
 const THREADS = 128;
-
-/** Reduces `value` with `op` (a WGSL function of two f32) into `total`, visible to every invocation. */
-const reduceSnippet = (value: string, op: string, total: string) => `
-  partial[tid] = ${value};
-  workgroupBarrier();
-  for (var width = ${THREADS / 2}; width > 0; width = width / 2) {
-    if (tid < width) { partial[tid] = ${op}(partial[tid], partial[tid + width]); }
-    workgroupBarrier();
-  }
-  let ${total} = partial[0];
-  workgroupBarrier();`;
-
-const header = `
-  var<workgroup> partial : array<f32, ${THREADS}>;
-  fn sumOf(a : f32, b : f32) -> f32 { return a + b; }`;
+const { declarations, reduce } = workgroupReduction(THREADS);
 
 function forwardProgram(shape: number[]): ProgramSpec {
   const [B, G, T] = shape as [number, number, number, number];
@@ -29,7 +15,7 @@ function forwardProgram(shape: number[]): ProgramSpec {
     inputs: ['X', 'BIAS'],
     outputShape: shape,
     ...rowDispatch(B * G * T, THREADS),
-    code: `${header}
+    code: `${declarations}
       fn main(index : i32) {
         let row = index / ${THREADS};
         let tid = i32(localIndex);
@@ -39,10 +25,10 @@ function forwardProgram(shape: number[]): ProgramSpec {
         let biasBase = ((row / (uniforms.xShape[1] * T)) * T + row % T) * S; // bias row: (batch, query position)
         var m = -3.402823e+38;
         for (var c = tid; c < S; c += ${THREADS}) { m = max(m, X[base + c] + BIAS[biasBase + c]); }
-        ${reduceSnippet('m', 'max', 'rowMax')}
+        ${reduce('m', 'max', 'rowMax')}
         var sum = 0.0;
         for (var c = tid; c < S; c += ${THREADS}) { sum += exp(X[base + c] + BIAS[biasBase + c] - rowMax); }
-        ${reduceSnippet('sum', 'sumOf', 'total')}
+        ${reduce('sum', 'sumOf', 'total')}
         for (var c = tid; c < S; c += ${THREADS}) { result[base + c] = exp(X[base + c] + BIAS[biasBase + c] - rowMax) / total; }
       }`,
   };
@@ -55,7 +41,7 @@ function backwardProgram(shape: number[]): ProgramSpec {
     inputs: ['DY', 'Y'],
     outputShape: shape,
     ...rowDispatch(rows, THREADS),
-    code: `${header}
+    code: `${declarations}
       fn main(index : i32) {
         let row = index / ${THREADS};
         let tid = i32(localIndex);
@@ -63,7 +49,7 @@ function backwardProgram(shape: number[]): ProgramSpec {
         let base = row * S;
         var dot = 0.0;
         for (var c = tid; c < S; c += ${THREADS}) { dot = fma(DY[base + c], Y[base + c], dot); }
-        ${reduceSnippet('dot', 'sumOf', 'total')}
+        ${reduce('dot', 'sumOf', 'total')}
         for (var c = tid; c < S; c += ${THREADS}) { result[base + c] = Y[base + c] * (DY[base + c] - total); }
       }`,
   };

@@ -3,33 +3,23 @@
  * workgroup memory, then the row written in one sweep.
  */
 import type * as tf from '../../backend/tf';
-import { rowDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
+import { rowDispatch, runProgram, workgroupReduction, type ProgramSpec } from '../webgpu-kernel';
 
 const THREADS = 256;
-
-/** Reduces `value` over the workgroup into `total`, visible to every invocation. */
-const reduceSnippet = (value: string, total: string) => `
-  partial[tid] = ${value};
-  workgroupBarrier();
-  for (var width = ${THREADS / 2}; width > 0; width = width / 2) {
-    if (tid < width) { partial[tid] = partial[tid] + partial[tid + width]; }
-    workgroupBarrier();
-  }
-  let ${total} = partial[0];
-  workgroupBarrier();`;
+const { declarations, reduce } = workgroupReduction(THREADS);
 
 function program(rows: number, cols: number, backward: boolean): ProgramSpec {
   const sumSquares = `var sq = 0.0; for (var c = tid; c < cols; c += ${THREADS}) { let v = X[base + c]; sq = fma(v, v, sq); }`;
   const forward = `
     ${sumSquares}
-    ${reduceSnippet('sq', 'total')}
+    ${reduce('sq', 'sumOf', 'total')}
     let r = inverseSqrt(total / f32(cols) + uniforms.eps);
     for (var c = tid; c < cols; c += ${THREADS}) { result[base + c] = X[base + c] * r * W[c]; }`;
   const back = `
     ${sumSquares}
     var gx = 0.0; for (var c = tid; c < cols; c += ${THREADS}) { gx = fma(DY[base + c] * W[c], X[base + c], gx); }
-    ${reduceSnippet('sq', 'total')}
-    ${reduceSnippet('gx', 'totalGx')}
+    ${reduce('sq', 'sumOf', 'total')}
+    ${reduce('gx', 'sumOf', 'totalGx')}
     let r = inverseSqrt(total / f32(cols) + uniforms.eps);
     let k = r * r * r * totalGx / f32(cols);
     for (var c = tid; c < cols; c += ${THREADS}) { result[base + c] = DY[base + c] * W[c] * r - X[base + c] * k; }`;
@@ -40,7 +30,7 @@ function program(rows: number, cols: number, backward: boolean): ProgramSpec {
     ...rowDispatch(rows, THREADS),
     uniforms: [['eps', 'f32']],
     code: `
-      var<workgroup> partial : array<f32, ${THREADS}>;
+      ${declarations}
       fn main(index : i32) {
         let row = index / ${THREADS};
         let tid = i32(localIndex);
