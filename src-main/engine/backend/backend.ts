@@ -152,6 +152,34 @@ export function assertDeviceAlive(): void {
   }
 }
 
+/** tfjs's WebGPU buffer pool: freed buffers wait there, by size, for reuse. */
+interface BufferPool {
+  freeBuffers: Map<string, GPUBuffer[]>;
+  numFreeBuffers: number;
+  numBytesAllocated: number;
+}
+
+/**
+ * tfjs's WebGPU backend never gives a freed buffer back to the driver: it keeps it for a tensor of the same size.
+ * Between jobs (a training run, then a chat) that would hold the last job's peak for good; this destroys the
+ * pooled buffers, not the ones tensors use. The pool's keys stay: tfjs stops pooling once its map is empty.
+ */
+export function releasePooledMemory(): number {
+  if (tf.getBackend() !== 'webgpu') return 0;
+  const pool = (tf.backend() as unknown as { bufferManager: BufferPool }).bufferManager;
+  let released = 0;
+  for (const buffers of pool.freeBuffers.values()) {
+    for (const buffer of buffers) {
+      released += buffer.size;
+      buffer.destroy();
+    }
+    pool.numFreeBuffers -= buffers.length;
+    buffers.length = 0;
+  }
+  pool.numBytesAllocated -= released;
+  return released;
+}
+
 /** Dawn's fallback flag (on adapter.info in newer Dawn, on the adapter in older), or Mesa's "software" architecture. */
 function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };

@@ -4,6 +4,7 @@
  * own AbortController for cancel. Resolves when the host asks it to shut down or goes away.
  */
 import { hostMessageSchema, type EngineMessage, type JobName } from '../../protocol/engine-messages';
+import { releasePooledMemory } from '../backend/backend';
 import { describeError, UserError } from '../errors';
 import { releaseChatModel } from './chat-model';
 import { jobHandlers, type JobContext } from './job-handlers';
@@ -34,6 +35,7 @@ export function runEngineWorker(): Promise<void> {
       done.finally(() => {
         running.delete(id);
         controllers.delete(id);
+        if (running.size === 0) releasePooledMemory();
       }),
     );
   };

@@ -1,0 +1,24 @@
+/** Memory released between jobs: tfjs's WebGPU buffer pool is given back to the driver, tensors in use are kept. */
+import { describe, expect, test } from 'vitest';
+import { releasePooledMemory } from '../../src-main/engine/backend/backend';
+import * as tf from '../../src-main/engine/backend/tf';
+import { webgpuTests } from '../webgpu-backend';
+
+const allocated = () => (tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU: number }).numBytesAllocatedInGPU;
+
+describe.runIf(webgpuTests)('releasePooledMemory on webgpu', () => {
+  test('destroys pooled buffers, keeps live tensors, and the pool works afterwards', async () => {
+    const kept = tf.fill([1000], 3);
+    const job = tf.tidy(() => tf.add(tf.ones([256, 1024]), tf.ones([256, 1024])).sum());
+    expect(await job.data()).toEqual(new Float32Array([2 * 256 * 1024]));
+    job.dispose();
+    await tf.ones([1]).data(); // a submit, so the job's buffers reach the pool
+    const before = allocated();
+    const released = releasePooledMemory();
+    expect(released).toBeGreaterThanOrEqual(3 * 256 * 1024 * 4);
+    expect(allocated()).toBe(before - released);
+    expect(Array.from(await kept.data()).every((v) => v === 3)).toBe(true);
+    const again = tf.tidy(() => tf.mul(tf.ones([256, 1024]), 2).sum());
+    expect(await again.data()).toEqual(new Float32Array([2 * 256 * 1024]));
+  });
+});
