@@ -1,6 +1,7 @@
-/** Memory released between jobs: tfjs's WebGPU buffer pool is given back to the driver, tensors in use are kept. */
+/** GPU memory bookkeeping: the pool given back between jobs (tensors in use kept), and the peak of tensors in use. */
 import { describe, expect, test } from 'vitest';
 import { releasePooledMemory } from '../../src-main/engine/backend/backend';
+import { GpuBufferPeak } from '../../src-main/engine/bench/gpu-buffer-peak';
 import * as tf from '../../src-main/engine/backend/tf';
 import { webgpuTests } from '../webgpu-backend';
 
@@ -20,5 +21,19 @@ describe.runIf(webgpuTests)('releasePooledMemory on webgpu', () => {
     expect(Array.from(await kept.data()).every((v) => v === 3)).toBe(true);
     const again = tf.tidy(() => tf.mul(tf.ones([256, 1024]), 2).sum());
     expect(await again.data()).toEqual(new Float32Array([2 * 256 * 1024]));
+  });
+});
+
+describe.runIf(webgpuTests)('GpuBufferPeak on webgpu', () => {
+  test('sees a peak that is gone by the time it stops', async () => {
+    const peak = new GpuBufferPeak();
+    peak.start();
+    const big = tf.ones([1024, 1024]); // 4 MiB
+    const sum = tf.sum(big);
+    await sum.data();
+    tf.dispose([big, sum]);
+    await tf.ones([1]).data();
+    expect(peak.stop()).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    expect(peak.stop()).toBeNull();
   });
 });

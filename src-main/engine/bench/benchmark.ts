@@ -18,6 +18,7 @@ import { seededRandom } from '../seeded-random';
 import { AdamW } from '../train/adamw';
 import { clipByGlobalNorm } from '../train/gradients';
 import { versions } from '../version';
+import { GpuBufferPeak } from './gpu-buffer-peak';
 import { MODEL_SHAPES, type ShapeName } from './model-shapes';
 import { RandomWeights } from './random-weights';
 
@@ -53,6 +54,8 @@ export interface BenchResult {
   readonly stepSeconds: { readonly total: number; readonly forward: number; readonly backward: number; readonly optimizer: number };
   /** The device's memory in use (nvidia-smi, else the backend's own count) or the process's peak RSS (wasm's heap never shrinks). */
   readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number };
+  /** On webgpu, the most bytes tfjs's tensors held at once (buffers in use, not the pool nvidia-smi also counts). */
+  readonly peakTensorBytes: number | null;
   readonly profile: ReadonlyArray<{ readonly kernel: string; readonly ms: number; readonly calls: number }> | null;
 }
 
@@ -67,6 +70,8 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const memory = new MemoryProbe(backend.name);
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
   const times = { total: 0, forward: 0, backward: 0, optimizer: 0 };
+  const tensorPeak = new GpuBufferPeak();
+  tensorPeak.start();
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
       if (i === o.warmup && o.cpuProfile) await profiler.start();
@@ -100,10 +105,12 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       trainableParameters: adapter.trainableParameterCount(),
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
+      peakTensorBytes: tensorPeak.stop(),
       peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
       profile,
     };
   } finally {
+    tensorPeak.stop();
     optimizer.dispose();
     adapter.detach();
     tf.dispose(tensors);
