@@ -8,8 +8,7 @@ import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
 import { lmHeadCrossEntropy } from '../../src-main/engine/ops/lm-head-cross-entropy';
 import { addLoraProduct } from '../../src-main/engine/ops/lora-product';
-import { maskedSoftmax } from '../../src-main/engine/ops/masked-softmax/masked-softmax';
-import { matMul } from '../../src-main/engine/ops/mat-mul';
+import { groupedAttention } from '../../src-main/engine/ops/grouped-attention';
 import { rmsNorm } from '../../src-main/engine/ops/rms-norm/rms-norm';
 import { rope } from '../../src-main/engine/ops/rope/rope';
 import { swiglu } from '../../src-main/engine/ops/swiglu/swiglu';
@@ -60,19 +59,16 @@ describe.each(KERNEL_BACKENDS)('fused ops on %s', (backend) => {
     await expectSameOp((x) => rope(x as tf.Tensor4D, cos, sin), plain, [random([2, T, 3, D], 5)]);
   });
 
-  test('maskedSoftmax with a per-batch causal and padding bias', async () => {
-    const [B, G, T, S] = [2, 3, 4, 6];
-    const bias = tf.tensor4d(Float32Array.from({ length: B * T * S }, (_, i) => ((i % S) > 2 + ((i / S) % T) || i === 5 ? -1e9 : 0)), [B, 1, T, S]);
-    const plain = (x: tf.Tensor) => tf.softmax(tf.add(x, bias));
-    await expectSameOp((x) => maskedSoftmax(x as tf.Tensor4D, bias), plain, [random([B, G, T, S], 6, 2)]);
-  });
-
-  test('matMul in all four layouts, gradients through gemm', async () => {
-    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      const a = random(tA ? [2, 6, 5] : [2, 5, 6], 7);
-      const b = random(tB ? [2, 4, 6] : [2, 6, 4], 8);
-      await expectSameOp((x, y) => matMul(x!, y!, tA, tB, 0.5), (x, y) => tf.mul(tf.matMul(x!, y!, tA, tB), 0.5), [a, b]);
-    }
+  test('groupedAttention with grouped heads and a per-batch causal and padding mask (probabilities recomputed backward)', async () => {
+    const [B, H, KV, T, D] = [2, 4, 2, 5, 8];
+    const bias = tf.tensor5d(Float32Array.from({ length: B * T * T }, (_, i) => ((i % T) > Math.floor(i / T) % T || i === 2 * T * T - 1 ? -1e9 : 0)), [B, 1, 1, T, T]);
+    const plain = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => {
+      // Query head h reads KV head h / (H / KV), as transformers' repeat_kv lays them out.
+      const repeat = (x: tf.Tensor) => tf.concat(Array.from({ length: H }, (_, h) => tf.slice(x, [0, Math.floor(h / (H / KV)), 0, 0], [B, 1, T, D])), 1); // [B, H, T, D]
+      const scores = tf.mul(tf.matMul(q, repeat(k), false, true), 1 / Math.sqrt(D)); // [B, H, T, T]
+      return tf.matMul(tf.softmax(tf.add(scores, tf.reshape(bias, [B, 1, T, T]))), repeat(v));
+    };
+    await expectSameOp((q, k, v) => groupedAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, bias, KV), plain, [random([B, H, T, D], 6), random([B, KV, T, D], 7), random([B, KV, T, D], 8)]);
   });
 
   test('addLoraProduct: base + scale · (x Aᵀ) Bᵀ, gradients for base, x, A and B', async () => {

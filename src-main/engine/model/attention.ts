@@ -1,6 +1,5 @@
 import * as tf from '../backend/tf';
-import { maskedSoftmax } from '../ops/masked-softmax/masked-softmax';
-import { matMul } from '../ops/mat-mul';
+import { groupedAttention } from '../ops/grouped-attention';
 import type { KVCache } from './kv-cache';
 import type { LinearLayer } from './linear';
 import type { Rope } from './rope';
@@ -44,21 +43,4 @@ export class Attention {
       return this.proj.o_proj.apply(merged) as tf.Tensor3D;
     });
   }
-}
-
-/**
- * softmax(q k^T / sqrt(D) + bias) v, with the query heads of one KV group stacked so K and V are never repeated.
- * q: [B, H, T, D]; k, v: [B, KV, S, D]; bias: [B, 1, 1, T, S] → [B, H, T, D].
- */
-export function groupedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor, numKvHeads: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [B, H, T, D] = q.shape;
-    const S = k.shape[2];
-    const rep = H / numKvHeads;
-    const grouped = q.reshape([B * numKvHeads, rep * T, D]); // [B*KV, rep*T, D]
-    const keys = k.reshape([B * numKvHeads, S, D]); // [B*KV, S, D]
-    const scores = matMul(grouped, keys, false, true, 1 / Math.sqrt(D)).reshape([B, numKvHeads * rep, T, S]) as tf.Tensor4D; // [B, H, T, S]
-    const probs = maskedSoftmax(scores, bias.reshape([B, 1, T, S]) as tf.Tensor4D).reshape([B * numKvHeads, rep * T, S]); // [B*KV, rep*T, S]
-    return matMul(probs, v.reshape([B * numKvHeads, S, D])).reshape([B, H, T, D]) as tf.Tensor4D; // [B, H, T, D]
-  });
 }

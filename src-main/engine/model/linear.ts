@@ -1,5 +1,5 @@
 import * as tf from '../backend/tf';
-import { frozenLinear } from '../ops/mat-mul';
+import { frozenLinear } from '../ops/frozen-linear';
 
 /** Anything that maps [..., in] to [..., out]: a plain Linear, or a LoRA layer wrapping one. */
 export interface LinearLayer {

@@ -1,6 +1,6 @@
 /**
  * `gemm(a, b, options)` = alpha · op(a) · op(b) (+ addend), the one matrix product of the model: WGSL on
- * webgpu, plain tfjs ops elsewhere. No gradient of its own: the differentiable products (mat-mul.ts,
+ * webgpu, plain tfjs ops elsewhere. No gradient of its own: the differentiable products (frozen-linear.ts,
  * the LoRA and attention ops) are built from it, their backward passes being products too.
  * a: [batch, m, k] ([batch, k, m] transposed); b: [batch or 1, k, n] ([.., n, k] transposed); rank 2 means batch 1.
  */
