@@ -63,3 +63,6 @@ case ":${LD_LIBRARY_PATH:-}:" in
 esac
 printf 'export LD_LIBRARY_PATH=%q\n' "$path"
 printf 'export XDG_RUNTIME_DIR=%q\n' "${XDG_RUNTIME_DIR:-/tmp}"
+# One lavapipe thread per process: the test files run side by side on few cores, and a software GPU that takes
+# every core slows the browser tests' engine past their waits.
+printf 'export LP_NUM_THREADS=%q\n' "${LP_NUM_THREADS:-1}"
