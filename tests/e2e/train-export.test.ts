@@ -73,7 +73,13 @@ describe('training in the board', () => {
     await expect.poll(() => page.getByTestId('start').isEnabled(), { timeout: 30_000 }).toBe(true);
     await page.getByTestId('start').click();
     // Generous: on a 2-core CI machine the kernel tests run beside this one while the engine starts.
-    await page.locator('[data-testid=current-run][data-status=running]').waitFor({ timeout: 60_000 });
+    await page
+      .locator('[data-testid=current-run][data-status=running]')
+      .waitFor({ timeout: 60_000 })
+      .catch(async (err: Error) => {
+        const run = await page.getByTestId('current-run').textContent().catch(() => '(no current run)');
+        throw new Error(`${err.message}\nthe board shows: ${run}\ntuneboard serve printed:\n${board.output()}`);
+      });
     const runId = (await page.getByTestId('run-id').textContent())!.trim();
 
     // The loss chart gains points while the run goes on.

@@ -165,7 +165,8 @@ interface BufferPool {
  * pooled buffers, not the ones tensors use. The pool's keys stay: tfjs stops pooling once its map is empty.
  */
 export function releasePooledMemory(): number {
-  if (tf.getBackend() !== 'webgpu') return 0;
+  // Not tf.getBackend(): before any backend is chosen it would start one.
+  if (current?.name !== 'webgpu') return 0;
   const pool = (tf.backend() as unknown as { bufferManager: BufferPool }).bufferManager;
   let released = 0;
   for (const buffers of pool.freeBuffers.values()) {
