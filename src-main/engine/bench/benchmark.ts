@@ -71,10 +71,11 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
   const times = { total: 0, forward: 0, backward: 0, optimizer: 0 };
   const tensorPeak = new GpuBufferPeak();
+  let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
   tensorPeak.start();
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
-      if (i === o.warmup && o.cpuProfile) await profiler.start();
+      if (i === o.warmup && o.cpuProfile) stopCpuProfile = await startCpuProfile();
       const t = await trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
       await memory.read();
       if (i >= o.warmup) {
@@ -85,7 +86,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       }
       o.onStep?.(i + 1, o.warmup + o.steps);
     }
-    if (o.cpuProfile) await profiler.stop(o.cpuProfile);
+    await stopCpuProfile?.(o.cpuProfile!);
     const profile = o.profile ? await kernelProfile(() => trainStep(model, batch, params, optimizer, o.gradientCheckpointing)) : null;
     const mean = (x: number) => x / o.steps;
     const reading = await memory.read();
@@ -118,21 +119,18 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   }
 }
 
-/** The V8 sampling profiler of this process, through the inspector protocol. */
-const profiler = {
-  session: null as Session | null,
-  async start() {
-    this.session = new Session();
-    this.session.connect();
-    await this.session.post('Profiler.enable');
-    await this.session.post('Profiler.start');
-  },
-  async stop(file: string) {
-    const { profile } = await this.session!.post('Profiler.stop');
-    this.session!.disconnect();
+/** Starts V8's sampling profiler in this process (through the inspector protocol); the returned function stops it and writes the profile. */
+async function startCpuProfile(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
     await writeFile(file, JSON.stringify(profile));
-  },
-};
+  };
+}
 
 async function source(model: BenchOptions['model']): Promise<{ config: ModelConfig; weights: RandomWeights | ModelWeights; label: string }> {
   if (model.kind === 'dir') return { config: await readModelConfig(model.dir), weights: await ModelWeights.open(model.dir), label: model.dir };
