@@ -7,7 +7,7 @@ import { beforeAll, describe, test } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
 import { lmHeadCrossEntropy } from '../../src-main/engine/ops/lm-head-cross-entropy';
-import { addLoraProduct } from '../../src-main/engine/ops/lora-product';
+import { lowRankLinear } from '../../src-main/engine/ops/low-rank-linear';
 import { groupedAttention } from '../../src-main/engine/ops/grouped-attention';
 import { rmsNorm } from '../../src-main/engine/ops/rms-norm/rms-norm';
 import { rope } from '../../src-main/engine/ops/rope/rope';
@@ -71,14 +71,17 @@ describe.each(KERNEL_BACKENDS)('fused ops on %s', (backend) => {
     await expectSameOp((q, k, v) => groupedAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, bias, KV), plain, [random([B, H, T, D], 6), random([B, KV, T, D], 7), random([B, KV, T, D], 8)]);
   });
 
-  test('addLoraProduct: base + scale · (x Aᵀ) Bᵀ, gradients for base, x, A and B', async () => {
-    const plain = (base: tf.Tensor, x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.add(base, tf.mul(tf.matMul(tf.matMul(x, a, false, true), b, false, true), 2));
-    await expectSameOp((base, x, a, b) => addLoraProduct(base as tf.Tensor2D, x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor2D, 2), plain, [
-      random([9, 7], 9),
-      random([9, 5], 10),
-      random([3, 5], 11),
-      random([7, 3], 12),
-    ]);
+  test('lowRankLinear: x·Wᵀ + b + scale · (x′·Aᵀ)·Bᵀ, gradients for x, A, B, and for x′ when it is not x', async () => {
+    const [n, inF, outF, r] = [9, 5, 7, 3];
+    const weight = random([outF, inF], 9) as tf.Tensor2D;
+    const bias = random([outF], 10) as tf.Tensor1D;
+    const plain = (x: tf.Tensor, xd: tf.Tensor, a: tf.Tensor, b: tf.Tensor) =>
+      tf.add(tf.add(tf.matMul(x, weight, false, true), bias), tf.mul(tf.matMul(tf.matMul(xd, a, false, true), b, false, true), 2));
+    const [x, xd, a, b] = [random([n, inF], 11), random([n, inF], 12), random([r, inF], 13), random([outF, r], 14)];
+    // x′ = x: one input, whose gradient the op computes in one GEMM.
+    await expectSameOp((x, a, b) => lowRankLinear(x as tf.Tensor2D, weight, bias, { input: x!, a: a as tf.Tensor2D, b: b as tf.Tensor2D, scale: 2 }), (x, a, b) => plain(x!, x!, a!, b!), [x, a, b]);
+    // x′ ≠ x (dropout): separate gradients.
+    await expectSameOp((x, xd, a, b) => lowRankLinear(x as tf.Tensor2D, weight, null, { input: xd!, a: a as tf.Tensor2D, b: b as tf.Tensor2D, scale: 2 }), (x, xd, a, b) => tf.sub(plain(x!, xd!, a!, b!), bias), [x, xd, a, b]);
   });
 
   test('lmHeadCrossEntropy across chunks', async () => {

@@ -4,7 +4,7 @@
  */
 import * as tf from '../backend/tf';
 import { LINEAR_LAYERS, type CausalLM } from '../model/causal-lm';
-import type { LinearLayer } from '../model/linear';
+import { Linear, type LinearLayer } from '../model/linear';
 import { deriveSeed, seededRandom } from '../seeded-random';
 import { peftKey, readAdapter, type AdapterTensor } from './adapter-files';
 import { checkAdapterFits, isTarget } from './adapter-fit';
@@ -40,6 +40,8 @@ export class LoraAdapter {
     const dropoutFor = (i: number) => (x: tf.Tensor) =>
       adapter?.dropoutSeed != null && config.dropout > 0 ? tf.dropout(x, config.dropout, undefined, deriveSeed(adapter.dropoutSeed, i)) : x;
     slots.forEach((slot, i) => {
+      // LoRA wraps the model's own frozen layers; one adapter at a time.
+      if (!(slot.layer instanceof Linear)) throw new Error(`${slot.name} already has a LoRA adapter: detach it before attaching another`);
       const { a, b } = initialWeights(slot.name, slot.layer, config.r, init, i);
       const layer = new LoraLinear(slot.layer, tf.variable(a, true, peftKey(slot.name, 'lora_A')), tf.variable(b, true, peftKey(slot.name, 'lora_B')), scale, dropoutFor(i));
       tf.dispose([a, b]);

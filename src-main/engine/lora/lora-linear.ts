@@ -1,20 +1,20 @@
-import * as tf from '../backend/tf';
-import type { LinearLayer } from '../model/linear';
-import { addLoraProduct } from '../ops/lora-product';
+import type * as tf from '../backend/tf';
+import type { Linear, LinearLayer } from '../model/linear';
 
-/** Applies dropout to the LoRA input while training; the identity otherwise. */
+/** Applies dropout to the LoRA input while training; the identity (the same tensor) otherwise. */
 export type LoraDropout = (x: tf.Tensor) => tf.Tensor;
 
 /**
  * A LoRA layer wraps a frozen linear layer and never changes it:
  * `y = base(x) + scale * B (A dropout(x))`, with A [r, in] and B [out, r] the only trainable weights.
+ * The base computes itself and the update together (Linear.applyWithUpdate), which saves a gradient per layer.
  */
 export class LoraLinear implements LinearLayer {
   readonly inFeatures: number;
   readonly outFeatures: number;
 
   constructor(
-    readonly base: LinearLayer,
+    readonly base: Linear,
     readonly loraA: tf.Variable<tf.Rank.R2>,
     readonly loraB: tf.Variable<tf.Rank.R2>,
     readonly scale: number,
@@ -29,11 +29,6 @@ export class LoraLinear implements LinearLayer {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const lead = x.shape.slice(0, -1);
-      const base = this.base.apply(x).reshape([-1, this.outFeatures]) as tf.Tensor2D; // [N, out]
-      const dropped = this.dropout(x).reshape([-1, this.inFeatures]) as tf.Tensor2D; // [N, in]
-      return addLoraProduct(base, dropped, this.loraA, this.loraB, this.scale).reshape([...lead, this.outFeatures]); // [..., out]
-    });
+    return this.base.applyWithUpdate(x, { input: this.dropout(x), a: this.loraA, b: this.loraB, scale: this.scale });
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '../backend/tf';
 import { frozenLinear } from '../ops/frozen-linear';
+import { lowRankLinear, type LowRankUpdate } from '../ops/low-rank-linear';
 
 /** Anything that maps [..., in] to [..., out]: a plain Linear, or a LoRA layer wrapping one. */
 export interface LinearLayer {
@@ -32,6 +33,18 @@ export class Linear implements LinearLayer {
       const flat = x.reshape([-1, this.inFeatures]); // [N, in]
       let y: tf.Tensor = frozenLinear(flat as tf.Tensor2D, this.weight); // [N, out]
       if (this.bias) y = y.add(this.bias);
+      return y.reshape([...lead, this.outFeatures]); // [..., out]
+    });
+  }
+
+  /** `apply(x)` plus a LoRA update (its A, B, scale and input), computed with it as one op (ops/low-rank-linear.ts). */
+  applyWithUpdate(x: tf.Tensor, update: LowRankUpdate): tf.Tensor {
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D; // [N, in]
+      // The same tensor when there is no dropout: the op then merges the two input gradients.
+      const input = update.input === x ? flat : update.input.reshape([-1, this.inFeatures]); // [N, in]
+      const y = lowRankLinear(flat, this.weight, this.bias, { ...update, input }); // [N, out]
       return y.reshape([...lead, this.outFeatures]); // [..., out]
     });
   }
