@@ -12,6 +12,7 @@ import { groupedAttention } from '../../src-main/engine/ops/grouped-attention';
 import { rmsNorm } from '../../src-main/engine/ops/rms-norm/rms-norm';
 import { rope } from '../../src-main/engine/ops/rope/rope';
 import { swiglu } from '../../src-main/engine/ops/swiglu/swiglu';
+import { add, reshape, transpose } from '../../src-main/engine/ops/view-ops';
 import { expectClose } from './expect-close';
 import { KERNEL_BACKENDS } from './kernel-backends';
 
@@ -82,6 +83,13 @@ describe.each(KERNEL_BACKENDS)('fused ops on %s', (backend) => {
     await expectSameOp((x, a, b) => lowRankLinear(x as tf.Tensor2D, weight, bias, { input: x!, a: a as tf.Tensor2D, b: b as tf.Tensor2D, scale: 2 }), (x, a, b) => plain(x!, x!, a!, b!), [x, a, b]);
     // x′ ≠ x (dropout): separate gradients.
     await expectSameOp((x, xd, a, b) => lowRankLinear(x as tf.Tensor2D, weight, null, { input: xd!, a: a as tf.Tensor2D, b: b as tf.Tensor2D, scale: 2 }), (x, xd, a, b) => tf.sub(plain(x!, xd!, a!, b!), bias), [x, xd, a, b]);
+  });
+
+  test('reshape, transpose and add (the view ops whose backward passes release their dy)', async () => {
+    await expectSameOp((x) => reshape(x!, [3, 10]), (x) => tf.reshape(x!, [3, 10]), [random([2, 3, 5], 15)]);
+    await expectSameOp((x) => transpose(x!, [2, 0, 1]), (x) => tf.transpose(x!, [2, 0, 1]), [random([2, 3, 5], 16)]);
+    await expectSameOp((a, b) => add(a!, b!), (a, b) => tf.add(a!, b!), [random([2, 3], 17), random([2, 3], 18)]);
+    await expectSameOp((a) => add(a!, a!), (a) => tf.add(a!, a!), [random([2, 3], 19)]);
   });
 
   test('lmHeadCrossEntropy across chunks', async () => {

@@ -1,5 +1,6 @@
 import * as tf from '../backend/tf';
 import { groupedAttention } from '../ops/grouped-attention';
+import { reshape, transpose } from '../ops/view-ops';
 import type { KVCache } from './kv-cache';
 import type { LinearLayer } from './linear';
 import type { Rope } from './rope';
@@ -31,15 +32,15 @@ export class Attention {
     return tf.tidy(() => {
       const [B, T] = x.shape;
       const { numHeads: H, numKvHeads: KV, headDim: D } = this;
-      const q = this.proj.q_proj.apply(x).reshape([B, T, H, D]) as tf.Tensor4D; // [B, T, H, D]
-      const k = this.proj.k_proj.apply(x).reshape([B, T, KV, D]) as tf.Tensor4D; // [B, T, KV, D]
-      const v = this.proj.v_proj.apply(x).reshape([B, T, KV, D]) as tf.Tensor4D; // [B, T, KV, D]
-      const qRot = this.rope.apply(q, ctx.cos, ctx.sin).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, D]
-      let kRot = this.rope.apply(k, ctx.cos, ctx.sin).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, KV, T, D]
-      let vT = v.transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, KV, T, D]
+      const q = reshape<tf.Rank.R4>(this.proj.q_proj.apply(x), [B, T, H, D]); // [B, T, H, D]
+      const k = reshape<tf.Rank.R4>(this.proj.k_proj.apply(x), [B, T, KV, D]); // [B, T, KV, D]
+      const v = reshape<tf.Rank.R4>(this.proj.v_proj.apply(x), [B, T, KV, D]); // [B, T, KV, D]
+      const qRot = transpose(this.rope.apply(q, ctx.cos, ctx.sin), [0, 2, 1, 3]); // [B, H, T, D]
+      let kRot = transpose(this.rope.apply(k, ctx.cos, ctx.sin), [0, 2, 1, 3]); // [B, KV, T, D]
+      let vT = transpose(v, [0, 2, 1, 3]); // [B, KV, T, D]
       if (ctx.cache) ({ k: kRot, v: vT } = ctx.cache.append(this.layerIndex, kRot, vT)); // [B, KV, S, D]
       const out = groupedAttention(qRot, kRot, vT, ctx.bias, KV); // [B, H, T, D]
-      const merged = out.transpose([0, 2, 1, 3]).reshape([B, T, H * D]); // [B, T, H*D]
+      const merged = reshape(transpose(out, [0, 2, 1, 3]), [B, T, H * D]); // [B, T, H*D]
       return this.proj.o_proj.apply(merged) as tf.Tensor3D;
     });
   }

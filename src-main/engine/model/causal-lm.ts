@@ -11,6 +11,7 @@ import type { KVCache } from './kv-cache';
 import type { Linear, LinearLayer } from './linear';
 import { MLP_PROJECTIONS } from './mlp';
 import { recompute } from '../ops/recompute';
+import { reshape } from '../ops/view-ops';
 import type { RMSNorm } from './rms-norm';
 import type { Rope } from './rope';
 
@@ -49,7 +50,7 @@ export class CausalLM {
       const { cos, sin } = this.rope.tables(positions);
       const bias = attentionBias(B, past, T, keyMask, this.config.slidingWindow);
       const ctx: AttentionContext = { cos, sin, bias, cache };
-      let x = tf.gather(this.embedTokens, ids.reshape([-1])).reshape([B, T, this.config.hiddenSize]) as tf.Tensor3D; // [B, T, hidden]
+      let x = reshape<tf.Rank.R3>(tf.gather(this.embedTokens, ids.reshape([-1])), [B, T, this.config.hiddenSize]); // [B, T, hidden]
       for (const layer of this.layers) {
         x = recomputeLayers
           ? (recompute((h, [c, s, b]) => layer.apply(h as tf.Tensor3D, { cos: c as tf.Tensor3D, sin: s as tf.Tensor3D, bias: b!, cache: null }), x, layer.trainableVariables(), [cos, sin, bias]) as tf.Tensor3D)

@@ -1,4 +1,5 @@
 import * as tf from '../backend/tf';
+import { add } from '../ops/view-ops';
 import type { Attention, AttentionContext } from './attention';
 import type { Mlp } from './mlp';
 import type { RMSNorm } from './rms-norm';
@@ -18,8 +19,8 @@ export class DecoderLayer {
 
   apply(x: tf.Tensor3D, ctx: AttentionContext): tf.Tensor3D {
     return tf.tidy(() => {
-      const h = x.add(this.attention.apply(this.inputNorm.apply(x) as tf.Tensor3D, ctx)) as tf.Tensor3D;
-      return h.add(this.mlp.apply(this.postAttentionNorm.apply(h) as tf.Tensor3D)) as tf.Tensor3D;
+      const h = add(x, this.attention.apply(this.inputNorm.apply(x) as tf.Tensor3D, ctx));
+      return add(h, this.mlp.apply(this.postAttentionNorm.apply(h) as tf.Tensor3D));
     });
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '../backend/tf';
 import { frozenLinear } from '../ops/frozen-linear';
 import { lowRankLinear, type LowRankUpdate } from '../ops/low-rank-linear';
+import { reshape } from '../ops/view-ops';
 
 /** Anything that maps [..., in] to [..., out]: a plain Linear, or a LoRA layer wrapping one. */
 export interface LinearLayer {
@@ -30,10 +31,10 @@ export class Linear implements LinearLayer {
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
-      const flat = x.reshape([-1, this.inFeatures]); // [N, in]
-      let y: tf.Tensor = frozenLinear(flat as tf.Tensor2D, this.weight); // [N, out]
+      const flat = reshape<tf.Rank.R2>(x, [-1, this.inFeatures]); // [N, in]
+      let y: tf.Tensor = frozenLinear(flat, this.weight); // [N, out]
       if (this.bias) y = y.add(this.bias);
-      return y.reshape([...lead, this.outFeatures]); // [..., out]
+      return reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
   }
 
@@ -41,11 +42,11 @@ export class Linear implements LinearLayer {
   applyWithUpdate(x: tf.Tensor, update: LowRankUpdate): tf.Tensor {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
-      const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D; // [N, in]
+      const flat = reshape<tf.Rank.R2>(x, [-1, this.inFeatures]); // [N, in]
       // The same tensor when there is no dropout: the op then merges the two input gradients.
-      const input = update.input === x ? flat : update.input.reshape([-1, this.inFeatures]); // [N, in]
+      const input = update.input === x ? flat : reshape(update.input, [-1, this.inFeatures]); // [N, in]
       const y = lowRankLinear(flat, this.weight, this.bias, { ...update, input }); // [N, out]
-      return y.reshape([...lead, this.outFeatures]); // [..., out]
+      return reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
   }
 }

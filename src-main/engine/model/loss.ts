@@ -6,6 +6,7 @@
 import * as tf from '../backend/tf';
 import { gatherRows } from '../ops/gather-rows';
 import { lmHeadCrossEntropy } from '../ops/lm-head-cross-entropy';
+import { reshape } from '../ops/view-ops';
 import type { CausalLM, ForwardOptions } from './causal-lm';
 
 export const IGNORE_INDEX = -100;
@@ -40,7 +41,7 @@ export function causalLmLossSum(
   const { rows, targets } = supervisedPositions(labels, B, T);
   if (rows.length === 0) return { sum: tf.scalar(0), tokens: 0 };
   const sum = tf.tidy(() => {
-    const hidden = model.hiddenStates(ids, options).reshape([B * T, -1]); // [B*T, hidden]
+    const hidden = reshape(model.hiddenStates(ids, options), [B * T, -1]); // [B*T, hidden]
     const picked = gatherRows(hidden, rows) as tf.Tensor2D; // [N, hidden]
     return lmHeadCrossEntropy(picked, model.lmHead.weight, targets);
   });
