@@ -13,7 +13,7 @@ import { rmsNorm } from '../../src-main/engine/ops/rms-norm/rms-norm';
 import { rope } from '../../src-main/engine/ops/rope/rope';
 import { swiglu } from '../../src-main/engine/ops/swiglu/swiglu';
 import { add, reshape, transpose } from '../../src-main/engine/ops/view-ops';
-import { expectClose } from './expect-close';
+import { expectClose } from '../expect-close';
 import { KERNEL_BACKENDS } from './kernel-backends';
 
 const random = (shape: number[], seed: number, scale = 1) => tf.randomNormal(shape, 0, scale, 'float32', seed);

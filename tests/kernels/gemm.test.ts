@@ -4,7 +4,7 @@ import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
 import { KERNEL_BACKENDS } from './kernel-backends';
-import { expectClose } from './expect-close';
+import { expectClose } from '../expect-close';
 
 describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
   beforeAll(async () => {

@@ -5,12 +5,7 @@ import * as tf from '../../src-main/engine/backend/tf';
 import { gatherRows } from '../../src-main/engine/ops/gather-rows';
 import { lmHeadCrossEntropy } from '../../src-main/engine/ops/lm-head-cross-entropy';
 import { frozenLinear } from '../../src-main/engine/ops/frozen-linear';
-import { maxAbs, maxAbsDiff } from '../fixtures';
-
-const close = async (got: tf.Tensor, want: tf.Tensor, tol = 1e-5) => {
-  const w = await want.data();
-  expect(maxAbsDiff(await got.data(), w) / Math.max(1, maxAbs(w))).toBeLessThan(tol);
-};
+import { expectClose } from '../expect-close';
 
 describe.each(['wasm', 'cpu'] as const)('custom ops on %s', (backend) => {
   beforeAll(async () => {
@@ -29,21 +24,21 @@ describe.each(['wasm', 'cpu'] as const)('custom ops on %s', (backend) => {
       return tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(targets, 'int32'), v))).neg() as tf.Scalar;
     };
     const dy = tf.scalar(0.37);
-    await close(lmHeadCrossEntropy(hidden, weight, targets, chunk), reference(hidden));
-    await close(tf.grad((x: tf.Tensor) => lmHeadCrossEntropy(x as tf.Tensor2D, weight, targets, chunk))(hidden, dy), tf.grad((x: tf.Tensor) => reference(x as tf.Tensor2D))(hidden, dy));
+    await expectClose(lmHeadCrossEntropy(hidden, weight, targets, chunk), reference(hidden), 1e-5);
+    await expectClose(tf.grad((x: tf.Tensor) => lmHeadCrossEntropy(x as tf.Tensor2D, weight, targets, chunk))(hidden, dy), tf.grad((x: tf.Tensor) => reference(x as tf.Tensor2D))(hidden, dy), 1e-5);
   });
 
   test('frozenLinear equals tf.matMul with a transposed weight, gradient included', async () => {
     const x = tf.randomNormal([7, 4], 0, 1, 'float32', 7) as tf.Tensor2D;
     const w = tf.randomNormal([3, 4], 0, 1, 'float32', 8) as tf.Tensor2D;
-    await close(frozenLinear(x, w), tf.matMul(x, w, false, true));
-    await close(tf.grad((t: tf.Tensor) => tf.sum(tf.square(frozenLinear(t as tf.Tensor2D, w))))(x), tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.matMul(t, w, false, true))))(x));
+    await expectClose(frozenLinear(x, w), tf.matMul(x, w, false, true), 1e-5);
+    await expectClose(tf.grad((t: tf.Tensor) => tf.sum(tf.square(frozenLinear(t as tf.Tensor2D, w))))(x), tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.matMul(t, w, false, true))))(x), 1e-5);
   });
 
   test('gatherRows gathers, and its gradient scatters back', async () => {
     const x = tf.randomNormal([6, 3], 0, 1, 'float32', 9);
     const idx = Int32Array.of(4, 0, 5);
-    await close(gatherRows(x, idx), tf.gather(x, tf.tensor1d(idx, 'int32')));
+    await expectClose(gatherRows(x, idx), tf.gather(x, tf.tensor1d(idx, 'int32')), 1e-5);
     const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gatherRows(t, idx), tf.tensor2d([[1, 2, 3], [4, 5, 6], [7, 8, 9]]))))(x);
     expect(await grad.array()).toEqual([[4, 5, 6], [0, 0, 0], [0, 0, 0], [0, 0, 0], [1, 2, 3], [7, 8, 9]]);
   });

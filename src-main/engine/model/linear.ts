@@ -29,23 +29,26 @@ export class Linear implements LinearLayer {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const lead = x.shape.slice(0, -1);
-      const flat = reshape<tf.Rank.R2>(x, [-1, this.inFeatures]); // [N, in]
-      let y: tf.Tensor = frozenLinear(flat, this.weight); // [N, out]
-      if (this.bias) y = y.add(this.bias);
-      return reshape(y, [...lead, this.outFeatures]); // [..., out]
+    return this.overRows(x, (flat) => {
+      const y = frozenLinear(flat, this.weight); // [N, out]
+      return this.bias ? y.add(this.bias) : y;
     });
   }
 
   /** `apply(x)` plus a LoRA update (its A, B, scale and input), computed with it as one op (ops/low-rank-linear.ts). */
   applyWithUpdate(x: tf.Tensor, update: LowRankUpdate): tf.Tensor {
-    return tf.tidy(() => {
-      const lead = x.shape.slice(0, -1);
-      const flat = reshape<tf.Rank.R2>(x, [-1, this.inFeatures]); // [N, in]
+    return this.overRows(x, (flat) => {
       // The same tensor when there is no dropout: the op then merges the two input gradients.
       const input = update.input === x ? flat : reshape(update.input, [-1, this.inFeatures]); // [N, in]
-      const y = lowRankLinear(flat, this.weight, this.bias, { ...update, input }); // [N, out]
+      return lowRankLinear(flat, this.weight, this.bias, { ...update, input }); // [N, out]
+    });
+  }
+
+  /** Runs `product` on x's rows, [N, in] → [N, out], and gives the result x's leading axes: [..., out]. */
+  private overRows(x: tf.Tensor, product: (flat: tf.Tensor2D) => tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const y = product(reshape<tf.Rank.R2>(x, [-1, this.inFeatures])); // [N, out]
       return reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
   }

@@ -2,8 +2,9 @@
  * The LM head and cross-entropy in one op that never holds the float32 logits of the whole batch: rows are
  * processed in chunks of about `chunkElements` logits. When a gradient is being taken, each chunk's gradient
  * is computed while its logits exist, in the forward pass (the loss is the last op, so its dy is a scalar that
- * only scales it): the logits are never computed twice and never kept. With a 150k vocabulary and 2048 tokens, wasm holds 64 MB of logits at a time and
- * a GPU 256 MB, instead of 1.2 GB of logits plus as much again for their softmax and gradient.
+ * only scales it): the logits are never computed twice and never kept. With a 150k vocabulary and 2048 tokens,
+ * wasm holds 64 MB of logits at a time and a GPU 256 MB, instead of 1.2 GB of logits plus as much again for
+ * their softmax and gradient.
  *
  * loss = Σᵢ logsumexp(hᵢ·Wᵀ) − (hᵢ·Wᵀ)[tᵢ];   ∂loss/∂hᵢ = (softmax(hᵢ·Wᵀ) − onehot(tᵢ)) · W
  * W [V, H] is frozen (captured, no gradient); hidden [N, H]; targets [N].
