@@ -1,0 +1,58 @@
+/**
+ * The board's own file browser when the server is slow: a path typed while the first listing is still on
+ * its way is kept, and Enter opens it. (CI once lost the typed path this way: the late first listing
+ * replaced it, and Enter reopened the model folder.)
+ */
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../cli/run-cli';
+import { openBrowser, type Browser } from './chromium';
+import { startServe, type ServedBoard } from './serve-process';
+
+let board: ServedBoard;
+let browser: Browser;
+
+beforeAll(async () => {
+  board = await startServe();
+  browser = await openBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await board?.stop();
+});
+
+describe('file browser', () => {
+  it('keeps a path typed while the first listing loads', async () => {
+    const { page } = browser;
+    // Folder listings from the server wait while `holding`, to be let through at a chosen moment.
+    let holding = false;
+    const held: (() => void)[] = [];
+    await page.routeWebSocket(/\/ws/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((frame) => {
+        const pass = () => ws.send(frame);
+        if (holding && String(frame).includes('"entries"')) held.push(pass);
+        else pass();
+      });
+    });
+    await page.goto(board.url);
+    await page.getByTestId('tab-model').click();
+    await expect.poll(() => page.getByTestId('model-input').inputValue(), { timeout: 30_000 }).not.toBe('');
+
+    holding = true;
+    await page.getByTestId('model-browse').click();
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+    const resources = resolve(ROOT, 'resources');
+    await page.getByTestId('browser-path').fill(resources);
+    holding = false;
+    for (const pass of held.splice(0)) pass();
+    await expect.poll(() => page.getByTestId('file-browser').locator('ul').getAttribute('aria-busy')).toBe('false');
+    expect(await page.getByTestId('browser-path').inputValue()).toBe(resources);
+
+    await page.getByTestId('browser-path').press('Enter');
+    const demoEntry = page.locator('[data-testid=browser-entry][data-name=demo-model]');
+    await expect.poll(() => demoEntry.getAttribute('data-hint')).toBe('model');
+    expect(browser.pageErrors).toEqual([]);
+  });
+});
