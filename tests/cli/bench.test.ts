@@ -13,7 +13,7 @@ describe('tuneboard bench', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tuneboard-bench-'));
     const profile = join(dir, 'steps.cpuprofile');
     const r = json(await runCli(['bench', ...tiny, '--backend', 'wasm', '--save', dir, '--cpu-profile', profile]));
-    expect(r).toMatchObject({ backend: 'wasm', batch: 1, seq: 16, steps: 2, rank: 16, gradientCheckpointing: false, peakTensorBytes: null });
+    expect(r).toMatchObject({ backend: 'wasm', batch: 1, seq: 16, steps: 2, rank: 16, gradientCheckpointing: false, peakTensorBytes: null, peakAllocatedBytes: null });
     expect(r.tokensPerSecond).toBeGreaterThan(0);
     const { total, forward, backward, optimizer } = r.stepSeconds;
     expect(forward + backward + optimizer).toBeCloseTo(total, 6);
@@ -26,10 +26,23 @@ describe('tuneboard bench', () => {
     expect(v8.samples.length).toBeGreaterThan(0);
   });
 
-  test.runIf(webgpuTests)('on webgpu reports the most bytes tensors held at once', async () => {
+  test('cuts a shape down to fewer layers and a smaller vocabulary, and says so', async () => {
+    const r = json(await runCli(['bench', ...tiny, '--backend', 'wasm', '--layers', '1', '--vocab', '256']));
+    expect(r.model).toBe('demo cut to 1 layer, vocab 256 (random weights)');
+    expect(r.shape).toMatchObject({ layers: 1, hidden: 192, vocab: 256 });
+    // One layer of the demo shape (q, k, v, o, gate, up, down and two norms), the embedding and the final norm.
+    const layer = 192 * 192 * 2 + 192 * 64 * 2 + 3 * 192 * 512 + 2 * 192;
+    expect(r.shape.parameters).toBe(layer + 256 * 192 + 192);
+    const wrong = await runCli(['bench', '--model', 'resources/demo-model', '--layers', '1']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('--layers and --vocab cut down a --shape, not a --model folder');
+  });
+
+  test.runIf(webgpuTests)('on webgpu reports the most bytes tensors held at once, and with the pool', async () => {
     const r = json(await runCli(['bench', ...tiny, '--backend', 'webgpu']));
     expect(r.backend).toBe('webgpu');
     // At least the demo model's 1.77 M float32 weights.
     expect(r.peakTensorBytes).toBeGreaterThan(1.77e6 * 4);
+    expect(r.peakAllocatedBytes).toBeGreaterThanOrEqual(r.peakTensorBytes);
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '../../engine/backend/backend';
 import { runBenchmark, type BenchResult } from '../../engine/bench/benchmark';
-import { MODEL_SHAPES, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
+import { cutShape, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
 import { parseSize } from '../../engine/export/shard-plan';
 import { demoPaths } from '../../engine/resources';
@@ -11,10 +11,12 @@ import { formatBytes, formatCount, printResult, reportBackend } from '../output'
 import type { Command } from './command';
 
 const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join('|')}] [--backend auto|tensorflow|webgpu|wasm|cpu]
-       [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--gradient-checkpointing] [--profile] [--cpu-profile FILE] [--save DIR] [--json]
+       [--layers N] [--vocab N] [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--gradient-checkpointing]
+       [--profile] [--cpu-profile FILE] [--save DIR] [--json]
        tuneboard bench --shape NAME --write-model DIR [--max-shard-size SIZE]
   Times LoRA training steps (rank R on all seven projections, AdamW) on a model folder or on random weights of a
-  real model's shape, after warm-up steps. --profile adds the time per tfjs kernel, --cpu-profile writes a V8 CPU
+  real model's shape, after warm-up steps. --layers and --vocab cut a shape down (the cost of one layer is the
+  difference between two runs; a smaller vocabulary fits a software GPU's buffer limit). --profile adds the time per tfjs kernel, --cpu-profile writes a V8 CPU
   profile of the timed steps (open it in Chrome DevTools) to see what the JavaScript side spends, --save writes the result as
   JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.`;
 
@@ -27,6 +29,8 @@ export const bench: Command = {
       {
         model: { type: 'string' },
         shape: { type: 'string' },
+        layers: { type: 'string' },
+        vocab: { type: 'string' },
         batch: { type: 'string' },
         seq: { type: 'string' },
         steps: { type: 'string' },
@@ -46,9 +50,14 @@ export const bench: Command = {
     if (values.model && values.shape) throw new UsageError('give --model or --shape, not both', usage);
     const shape = (values.shape ?? (values.model ? undefined : 'demo')) as ShapeName | undefined;
     if (shape !== undefined && !SHAPE_NAMES.includes(shape)) throw new UsageError(`--shape must be one of ${SHAPE_NAMES.join(', ')}, got "${shape}"`, usage);
+    if (values.model && (values.layers || values.vocab)) throw new UsageError('--layers and --vocab cut down a --shape, not a --model folder', usage);
+    const cut = {
+      layers: values.layers === undefined ? null : numberFlag(values.layers, '--layers', 0, { min: 1, integer: true }),
+      vocab: values.vocab === undefined ? null : numberFlag(values.vocab, '--vocab', 0, { min: 2, integer: true }),
+    };
     if (values['write-model']) {
       if (!shape) throw new UsageError('--write-model needs --shape', usage);
-      const written = await writeRandomModel({ shape: MODEL_SHAPES[shape], out: values['write-model'], tokenizerDir: demoPaths().demoModel, maxShardBytes: parseSize(values['max-shard-size']), seed: 1 });
+      const written = await writeRandomModel({ shape: cutShape(shape, cut).config, out: values['write-model'], tokenizerDir: demoPaths().demoModel, maxShardBytes: parseSize(values['max-shard-size']), seed: 1 });
       printResult(values.json, { out: values['write-model'], ...written }, () => `wrote ${values['write-model']}: ${formatBytes(written.bytes)} in ${written.files} file(s)`);
       return;
     }
@@ -59,7 +68,7 @@ export const bench: Command = {
     const rank = numberFlag(values.rank, '--rank', 16, { min: 1, integer: true });
     const result = await runBenchmark(
       {
-        model: values.model ? { kind: 'dir', dir: values.model } : { kind: 'shape', name: shape! },
+        model: values.model ? { kind: 'dir', dir: values.model } : { kind: 'shape', name: shape!, cut },
         batch,
         seq,
         steps: numberFlag(values.steps, '--steps', 5, { min: 1, integer: true }),
@@ -75,7 +84,8 @@ export const bench: Command = {
     const record = { command: `tuneboard bench ${argv.join(' ')}`, ...result };
     if (values.save) {
       await mkdir(values.save, { recursive: true });
-      const name = [result.date.slice(0, 10), (values.model ? 'model' : shape)!.replace(/[^\w.-]/g, '_'), result.backend, `b${result.batch}x${result.seq}`, ...(result.gradientCheckpointing ? ['gc'] : [])];
+      const label = values.model ? 'model' : cutShape(shape!, cut).label;
+      const name = [result.date.slice(0, 10), label.replace(/[^\w.-]+/g, '_'), result.backend, `b${result.batch}x${result.seq}`, ...(result.gradientCheckpointing ? ['gc'] : [])];
       const file = join(values.save, `${name.join('-')}.json`);
       await writeFile(file, JSON.stringify(record, null, 2) + '\n');
       process.stderr.write(`saved ${file}\n`);
@@ -90,7 +100,8 @@ function human(r: BenchResult): string {
     `${r.model}: ${r.shape.layers} layers, hidden ${r.shape.hidden}, vocab ${r.shape.vocab}, ${formatCount(r.shape.parameters)} parameters`,
     `LoRA r=${r.rank} on all projections: ${formatCount(r.trainableParameters)} trainable; batch ${r.batch} x ${r.seq} tokens${r.gradientCheckpointing ? '; gradient checkpointing' : ''}`,
     `${Math.round(r.tokensPerSecond)} tokens/s · step ${ms(r.stepSeconds.total)} (forward ${ms(r.stepSeconds.forward)}, backward ${ms(r.stepSeconds.backward)}, optimizer ${ms(r.stepSeconds.optimizer)})`,
-    `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})${r.peakTensorBytes === null ? '' : `; tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use)`}`,
+    `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
+    ...(r.peakTensorBytes === null ? [] : [`tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes!)} with tfjs's pool of freed buffers`]),
     ...(r.profile ? ['time by kernel (one step):', ...r.profile.map((k) => `  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(9)} ms  ${k.calls} calls`)] : []),
   ].join('\n');
 }

@@ -19,11 +19,11 @@ import { AdamW } from '../train/adamw';
 import { clipByGlobalNorm } from '../train/gradients';
 import { versions } from '../version';
 import { GpuBufferPeak } from './gpu-buffer-peak';
-import { MODEL_SHAPES, type ShapeName } from './model-shapes';
+import { cutShape, type ShapeCut, type ShapeName } from './model-shapes';
 import { RandomWeights } from './random-weights';
 
 export interface BenchOptions {
-  readonly model: { readonly kind: 'dir'; readonly dir: string } | { readonly kind: 'shape'; readonly name: ShapeName };
+  readonly model: { readonly kind: 'dir'; readonly dir: string } | { readonly kind: 'shape'; readonly name: ShapeName; readonly cut: ShapeCut };
   readonly batch: number;
   readonly seq: number;
   readonly steps: number;
@@ -56,6 +56,8 @@ export interface BenchResult {
   readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number };
   /** On webgpu, the most bytes tfjs's tensors held at once (buffers in use, not the pool nvidia-smi also counts). */
   readonly peakTensorBytes: number | null;
+  /** On webgpu, the most bytes of GPU buffers tfjs had at once: tensors plus its pool of freed buffers (nvidia-smi less the driver's own). */
+  readonly peakAllocatedBytes: number | null;
   readonly profile: ReadonlyArray<{ readonly kernel: string; readonly ms: number; readonly calls: number }> | null;
 }
 
@@ -106,7 +108,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       trainableParameters: adapter.trainableParameterCount(),
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
-      peakTensorBytes: tensorPeak.stop(),
+      ...bufferPeaks(tensorPeak.stop()),
       peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
       profile,
     };
@@ -132,10 +134,15 @@ async function startCpuProfile(): Promise<(file: string) => Promise<void>> {
   };
 }
 
+function bufferPeaks(peaks: ReturnType<GpuBufferPeak['stop']>) {
+  return { peakTensorBytes: peaks?.used ?? null, peakAllocatedBytes: peaks?.allocated ?? null };
+}
+
 async function source(model: BenchOptions['model']): Promise<{ config: ModelConfig; weights: RandomWeights | ModelWeights; label: string }> {
   if (model.kind === 'dir') return { config: await readModelConfig(model.dir), weights: await ModelWeights.open(model.dir), label: model.dir };
-  const config = parseModelConfig(MODEL_SHAPES[model.name], model.name);
-  return { config, weights: new RandomWeights(config, 1), label: `${model.name} (random weights)` };
+  const shape = cutShape(model.name, model.cut);
+  const config = parseModelConfig(shape.config, model.name);
+  return { config, weights: new RandomWeights(config, 1), label: `${shape.label} (random weights)` };
 }
 
 /** Random token ids, every position supervised (as a pre-training-style benchmark batch). */

@@ -79,3 +79,17 @@ export const MODEL_SHAPES = {
 
 export type ShapeName = keyof typeof MODEL_SHAPES;
 export const SHAPE_NAMES = Object.keys(MODEL_SHAPES) as ShapeName[];
+
+/** A real shape made smaller: fewer layers (the cost of one layer is the difference) or a smaller vocabulary (to fit a software GPU). */
+export interface ShapeCut {
+  readonly layers: number | null;
+  readonly vocab: number | null;
+}
+
+/** The config.json of a shape with its cut applied, and a label that says what was cut. */
+export function cutShape(name: ShapeName, cut: ShapeCut): { config: Record<string, unknown>; label: string } {
+  const { layers, vocab } = cut;
+  const config = { ...MODEL_SHAPES[name], ...(layers ? { num_hidden_layers: layers } : {}), ...(vocab ? { vocab_size: vocab } : {}) };
+  const parts = [layers ? `${layers} layer${layers === 1 ? '' : 's'}` : '', vocab ? `vocab ${vocab}` : ''].filter(Boolean);
+  return { config, label: parts.length ? `${name} cut to ${parts.join(', ')}` : name };
+}
