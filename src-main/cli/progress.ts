@@ -1,5 +1,5 @@
 import type { TrainEvent } from '../protocol/engine-types';
-import { formatBytes, formatCount } from './output';
+import { formatBytes, formatCount } from '../protocol/quantities';
 
 /**
  * Training progress on stderr: one line that updates in place on a terminal (a new line per logged step

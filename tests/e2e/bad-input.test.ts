@@ -5,34 +5,25 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, type Browser } from './chromium';
-import { startServe, type ServedBoard } from './serve-process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { boardInBrowser } from './board-in-browser';
 
-let board: ServedBoard;
-let browser: Browser;
+const session = boardInBrowser();
 
 beforeAll(async () => {
-  board = await startServe();
-  browser = await openBrowser();
-  await browser.page.goto(board.url);
-  await browser.page.locator('[data-testid=ready-dataset].ok').waitFor({ timeout: 30_000 });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await board?.stop();
+  await session.browser.page.goto(session.board.url);
+  await session.browser.page.locator('[data-testid=ready-dataset].ok').waitFor({ timeout: 30_000 });
 });
 
 async function useTypedPath(testid: string, path: string): Promise<void> {
-  await browser.page.getByTestId(`${testid}-input`).fill(path);
-  await browser.page.getByTestId(`${testid}-input`).press('Enter');
+  await session.browser.page.getByTestId(`${testid}-input`).fill(path);
+  await session.browser.page.getByTestId(`${testid}-input`).press('Enter');
 }
 
 describe('bad input in the board', () => {
   it('says why a folder is not a model, and Start stays off', async () => {
-    const { page } = browser;
-    const notAModel = join(board.dir, 'holiday-photos');
+    const { page } = session.browser;
+    const notAModel = join(session.board.dir, 'holiday-photos');
     mkdirSync(notAModel, { recursive: true });
     writeFileSync(join(notAModel, 'notes.txt'), 'not a model\n');
 
@@ -54,8 +45,8 @@ describe('bad input in the board', () => {
   });
 
   it('says where a dataset file is malformed, and lists bad rows by number', async () => {
-    const { page } = browser;
-    const broken = join(board.dir, 'broken.json');
+    const { page } = session.browser;
+    const broken = join(session.board.dir, 'broken.json');
     writeFileSync(broken, '[\n  {"instruction": "Say hi", "output": "Hi"},\n  {"instruction": "Say bye", "output": \n]\n');
     await page.getByTestId('tab-data').click();
     await useTypedPath('dataset', broken);
@@ -65,7 +56,7 @@ describe('bad input in the board', () => {
     expect(await error.textContent()).toContain('not valid JSON');
     expect(await error.textContent()).toMatch(/line \d+/);
 
-    const someBad = join(board.dir, 'some-bad-rows.json');
+    const someBad = join(session.board.dir, 'some-bad-rows.json');
     const rows = [
       { instruction: 'What is 2 + 2?', input: '', output: '4' },
       { instruction: 'Name a colour.', input: '' },
@@ -86,7 +77,7 @@ describe('bad input in the board', () => {
   });
 
   it('flags an out-of-range learning rate next to the field, before Start', async () => {
-    const { page } = browser;
+    const { page } = session.browser;
     await page.getByTestId('tab-params').click();
     const field = page.getByTestId('field-learning_rate');
     const problem = page.getByTestId('problem-learning_rate');
@@ -114,6 +105,6 @@ describe('bad input in the board', () => {
     await page.getByTestId('tab-train').click();
     await expect.poll(() => page.getByTestId('start').isEnabled()).toBe(true);
 
-    expect(browser.pageErrors).toEqual([]);
+    expect(session.browser.pageErrors).toEqual([]);
   });
 });

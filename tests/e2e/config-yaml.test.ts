@@ -4,30 +4,21 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { json, ROOT, runCli } from '../cli/run-cli';
-import { openBrowser, type Browser } from './chromium';
-import { startServe, type ServedBoard } from './serve-process';
+import { boardInBrowser } from './board-in-browser';
 
-let board: ServedBoard;
-let browser: Browser;
+const session = boardInBrowser();
 
 beforeAll(async () => {
-  board = await startServe();
-  browser = await openBrowser();
-  await browser.page.goto(`${board.url}#params`);
-  await browser.page.getByTestId('field-learning_rate').waitFor();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await board?.stop();
+  await session.browser.page.goto(`${session.board.url}#params`);
+  await session.browser.page.getByTestId('field-learning_rate').waitFor();
 });
 
 describe('config as YAML', () => {
   it('saves the YAML tuneboard train runs', { timeout: 120_000 }, async () => {
-    const { page } = browser;
+    const { page } = session.browser;
     await page.getByTestId('field-lora_rank').fill('4');
     await page.getByTestId('field-learning_rate').fill('1e-3');
     await page.getByTestId('target-k_proj').uncheck();
@@ -48,19 +39,19 @@ describe('config as YAML', () => {
     });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('yaml-save').click()]);
-    const file = join(board.dir, 'saved.yaml');
+    const file = join(session.board.dir, 'saved.yaml');
     await download.saveAs(file);
     expect(parse(readFileSync(file, 'utf8'))).toEqual(shown);
 
     // The file as saved, only shortened: its relative output_dir lands in the working folder.
-    const result = json(await runCli(['train', file, 'max_steps=2', '--json'], { cwd: board.dir }));
+    const result = json(await runCli(['train', file, 'max_steps=2', '--json'], { cwd: session.board.dir }));
     expect(result).toMatchObject({ status: 'completed', steps: 2 });
-    expect(result.outputDir).toBe(join(board.dir, shown.output_dir));
+    expect(result.outputDir).toBe(join(session.board.dir, shown.output_dir));
   });
 
   it('loads a YAML into the forms, and says why a bad one cannot be loaded', async () => {
-    const { page } = browser;
-    const good = join(board.dir, 'good.yaml');
+    const { page } = session.browser;
+    const good = join(session.board.dir, 'good.yaml');
     writeFileSync(good, 'lora_rank: 32\nlearning_rate: 5.0e-5\nnum_train_epochs: 2\nlr_scheduler_type: linear\nmax_samples: 100\nreport_to: none\n');
     await page.getByTestId('yaml-file').setInputFiles(good);
     await expect.poll(() => page.getByTestId('field-lora_rank').inputValue()).toBe('32');
@@ -72,12 +63,12 @@ describe('config as YAML', () => {
     expect(yaml).not.toHaveProperty('report_to');
     expect(await page.locator('.card', { has: page.getByTestId('yaml-view') }).textContent()).toContain('Ignored (no effect in TuneBoard): report_to');
 
-    const bad = join(board.dir, 'bad.yaml');
+    const bad = join(session.board.dir, 'bad.yaml');
     writeFileSync(bad, 'lora_rank: 8\nlearning_rat: 1e-4\n');
     await page.getByTestId('yaml-file').setInputFiles(bad);
     await page.getByTestId('yaml-error').waitFor();
     expect(await page.getByTestId('yaml-error').textContent()).toContain('unknown keys: learning_rat');
     expect(await page.getByTestId('field-lora_rank').inputValue()).toBe('32');
-    expect(browser.pageErrors).toEqual([]);
+    expect(session.browser.pageErrors).toEqual([]);
   });
 });

@@ -4,27 +4,15 @@
  * replaced it, and Enter reopened the model folder.)
  */
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT } from '../cli/run-cli';
-import { openBrowser, type Browser } from './chromium';
-import { startServe, type ServedBoard } from './serve-process';
+import { boardInBrowser } from './board-in-browser';
 
-let board: ServedBoard;
-let browser: Browser;
-
-beforeAll(async () => {
-  board = await startServe();
-  browser = await openBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await board?.stop();
-});
+const session = boardInBrowser();
 
 describe('file browser', () => {
   it('keeps a path typed while the first listing loads', async () => {
-    const { page } = browser;
+    const { page } = session.browser;
     // Folder listings from the server wait while `holding`, to be let through at a chosen moment.
     let holding = false;
     const held: (() => void)[] = [];
@@ -36,7 +24,7 @@ describe('file browser', () => {
         else pass();
       });
     });
-    await page.goto(board.url);
+    await page.goto(session.board.url);
     await page.getByTestId('tab-model').click();
     await expect.poll(() => page.getByTestId('model-input').inputValue(), { timeout: 30_000 }).not.toBe('');
 
@@ -53,6 +41,6 @@ describe('file browser', () => {
     await page.getByTestId('browser-path').press('Enter');
     const demoEntry = page.locator('[data-testid=browser-entry][data-name=demo-model]');
     await expect.poll(() => demoEntry.getAttribute('data-hint')).toBe('model');
-    expect(browser.pageErrors).toEqual([]);
+    expect(session.browser.pageErrors).toEqual([]);
   });
 });

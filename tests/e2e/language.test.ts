@@ -1,25 +1,13 @@
 /** The board in 简体中文: switching the language changes what is shown, field explanations included, and is remembered. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, type Browser } from './chromium';
-import { startServe, type ServedBoard } from './serve-process';
+import { describe, expect, it } from 'vitest';
+import { boardInBrowser } from './board-in-browser';
 
-let board: ServedBoard;
-let browser: Browser;
-
-beforeAll(async () => {
-  board = await startServe();
-  browser = await openBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await board?.stop();
-});
+const session = boardInBrowser();
 
 describe('languages', () => {
   it('switches to Simplified Chinese at run time and remembers it', async () => {
-    const { page } = browser;
-    await page.goto(`${board.url}#params`);
+    const { page } = session.browser;
+    await page.goto(`${session.board.url}#params`);
     await page.getByTestId('field-learning_rate').waitFor();
     expect(await page.getByTestId('tab-train').textContent()).toContain('Train');
     expect(await page.locator('[data-field=learning_rate]').textContent()).toContain('How big each update is');
@@ -45,6 +33,6 @@ describe('languages', () => {
 
     await page.getByTestId('language').selectOption('en');
     expect(await page.getByTestId('start').textContent()).toContain('Start training');
-    expect(browser.pageErrors).toEqual([]);
+    expect(session.browser.pageErrors).toEqual([]);
   });
 });

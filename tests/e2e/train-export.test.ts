@@ -7,36 +7,27 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { json, ROOT, runCli } from '../cli/run-cli';
-import { openBrowser, type Browser } from './chromium';
-import { startServe, type ServedBoard } from './serve-process';
+import { boardInBrowser } from './board-in-browser';
 
 const ARTIFACTS = resolve(ROOT, 'test-results');
 const DEMO_MODEL = resolve(ROOT, 'resources/demo-model');
 const DATASETS = resolve(ROOT, 'resources/datasets');
 
-let board: ServedBoard;
-let browser: Browser;
+const session = boardInBrowser();
 
 beforeAll(async () => {
-  board = await startServe();
-  browser = await openBrowser();
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await board?.stop();
-});
-
-const points = async (chart: string) => Number(await browser.page.getByTestId(chart).getAttribute('data-points'));
+const points = async (chart: string) => Number(await session.browser.page.getByTestId(chart).getAttribute('data-points'));
 
 describe('training in the board', () => {
   it('trains the demo model, restores the run after a reload, merges and saves a model tuneboard loads', { timeout: 300_000 }, async () => {
-    const { page } = browser;
-    await page.goto(board.url);
+    const { page } = session.browser;
+    await page.goto(session.board.url);
 
     // First launch: the demo model, the sample dataset and the Quick test preset are chosen already.
     await expect.poll(() => page.getByTestId('ready-model').getAttribute('class'), { timeout: 30_000 }).toContain('ok');
@@ -78,7 +69,7 @@ describe('training in the board', () => {
       .waitFor({ timeout: 60_000 })
       .catch(async (err: Error) => {
         const run = await page.getByTestId('current-run').textContent().catch(() => '(no current run)');
-        throw new Error(`${err.message}\nthe board shows: ${run}\ntuneboard serve printed:\n${board.output()}`);
+        throw new Error(`${err.message}\nthe board shows: ${run}\ntuneboard serve printed:\n${session.board.output()}`);
       });
     const runId = (await page.getByTestId('run-id').textContent())!.trim();
 
@@ -124,8 +115,8 @@ describe('training in the board', () => {
     // One click from the finished run to "Merge and save full model", into a folder of the test's own.
     await page.getByTestId('tab-train').click();
     await page.getByTestId('go-export').click();
-    const out = join(board.dir, 'merged-model');
-    expect(await page.getByTestId('merge-out-input').inputValue()).toBe(join(board.exportsDir, `${runId}-merged`));
+    const out = join(session.board.dir, 'merged-model');
+    expect(await page.getByTestId('merge-out-input').inputValue()).toBe(join(session.board.exportsDir, `${runId}-merged`));
     await page.getByTestId('merge-out-input').fill(out);
     await page.getByTestId('merge-start').click();
     await page.getByTestId('export-result').waitFor({ timeout: 120_000 });
@@ -162,6 +153,6 @@ describe('training in the board', () => {
     await page.getByTestId('runs-table').or(page.getByText('No runs yet.')).waitFor();
     expect(await page.locator(`[data-testid=run-row][data-run="${runId}"]`).count()).toBe(0);
 
-    expect(browser.pageErrors).toEqual([]);
+    expect(session.browser.pageErrors).toEqual([]);
   });
 });

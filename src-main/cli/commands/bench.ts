@@ -7,7 +7,8 @@ import { writeRandomModel } from '../../engine/bench/random-model';
 import { parseSize } from '../../engine/export/shard-plan';
 import { demoPaths } from '../../engine/resources';
 import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, UsageError } from '../args';
-import { formatBytes, formatCount, printResult, reportBackend } from '../output';
+import { printResult, reportBackend } from '../output';
+import { formatBytes, formatCount } from '../../protocol/quantities';
 import type { Command } from './command';
 
 const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join('|')}] [--backend auto|tensorflow|webgpu|wasm|cpu]

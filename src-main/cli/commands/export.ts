@@ -4,7 +4,8 @@ import { mergeAndExport } from '../../engine/export/merge-export';
 import { parseSize } from '../../engine/export/shard-plan';
 import type { ExportDtype } from '../../protocol/engine-types';
 import { backendFlag, backendOption, jsonOption, parseCommandLine, required, UsageError } from '../args';
-import { formatBytes, printResult, reportBackend } from '../output';
+import { printResult, reportBackend } from '../output';
+import { formatBytes } from '../../protocol/quantities';
 import type { Command } from './command';
 
 const usage = `usage: tuneboard export --model DIR --adapter DIR --out DIR [--dtype auto|bf16|fp16|fp32] [--max-shard-size SIZE]

@@ -1,7 +1,8 @@
 import { initBackend } from '../../engine/backend/backend';
 import { describeModel } from '../../engine/jobs/model-info';
 import { backendFlag, backendOption, jsonOption, parseCommandLine, required } from '../args';
-import { formatBytes, formatCount, printResult } from '../output';
+import { printResult } from '../output';
+import { formatBytes, formatCount } from '../../protocol/quantities';
 import type { Command } from './command';
 
 const usage = 'usage: tuneboard info --model DIR [--backend auto|tensorflow|webgpu|wasm|cpu] [--json]';

@@ -1,0 +1,33 @@
+/**
+ * How sizes and counts are written for people, the same in the `tuneboard` command and on the board: decimal
+ * units (1 GB = 10^9 bytes, as Hugging Face shard sizes and nvidia-smi's GB are) and three significant digits.
+ */
+
+/** 812_100_000 → "812 MB", 13_900_000_000 → "13.9 GB", 1_770_000 → "1.77 MB". */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return '–';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : threeDigits(value)} ${units[unit]}`;
+}
+
+/** 494_032_768 → "494M", 8_798_208 → "8.80M", 1_234 → "1.23K". */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  const scales: Array<[number, string]> = [
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  const [scale, suffix] = scales.find(([s]) => n >= s) ?? [1, ''];
+  return scale === 1 ? String(n) : `${threeDigits(n / scale)}${suffix}`;
+}
+
+function threeDigits(value: number): string {
+  return value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0);
+}
