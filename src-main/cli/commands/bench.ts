@@ -101,6 +101,9 @@ function human(r: BenchResult): string {
     `${r.model}: ${r.shape.layers} layers, hidden ${r.shape.hidden}, vocab ${r.shape.vocab}, ${formatCount(r.shape.parameters)} parameters`,
     `LoRA r=${r.rank} on all projections: ${formatCount(r.trainableParameters)} trainable; batch ${r.batch} x ${r.seq} tokens${r.gradientCheckpointing ? '; gradient checkpointing' : ''}`,
     `${Math.round(r.tokensPerSecond)} tokens/s · step ${ms(r.stepSeconds.total)} (forward ${ms(r.stepSeconds.forward)}, backward ${ms(r.stepSeconds.backward)}, optimizer ${ms(r.stepSeconds.optimizer)})`,
+    ...(r.backend === 'webgpu' || r.backend === 'tensorflow'
+      ? [`JavaScript queued forward and backward in ${ms(r.queueSeconds)} of their ${ms(r.stepSeconds.forward + r.stepSeconds.backward)} (when the two are close, the GPU waits on JavaScript)`]
+      : []),
     `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
     ...(r.peakTensorBytes === null ? [] : [`tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes!)} with tfjs's pool of freed buffers`]),
     ...(r.profile ? ['time by kernel (one step):', ...r.profile.map((k) => `  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(9)} ms  ${k.calls} calls`)] : []),

@@ -52,6 +52,12 @@ export interface BenchResult {
   readonly tokensPerSecond: number;
   /** Mean seconds per training step and its parts (forward timed on its own, backward = forward+backward − forward). */
   readonly stepSeconds: { readonly total: number; readonly forward: number; readonly backward: number; readonly optimizer: number };
+  /**
+   * Mean seconds the JavaScript thread took to queue a step's forward and backward work (a GPU backend returns
+   * before the GPU has run it). Near forward + backward, the GPU is waiting on the host (op dispatch, tfjs's
+   * bookkeeping), and faster kernels would not help; on wasm and cpu the work itself runs on this thread.
+   */
+  readonly queueSeconds: number;
   /** The device's memory in use (nvidia-smi, else the backend's own count) or the process's peak RSS (wasm's heap never shrinks). */
   readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number };
   /** On webgpu, the most bytes tfjs's tensors held at once (buffers in use, not the pool nvidia-smi also counts). */
@@ -71,7 +77,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
   const memory = new MemoryProbe(backend.name);
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
-  const times = { total: 0, forward: 0, backward: 0, optimizer: 0 };
+  const times = { total: 0, forward: 0, backward: 0, optimizer: 0, queue: 0 };
   const tensorPeak = new GpuBufferPeak();
   let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
   tensorPeak.start();
@@ -84,6 +90,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
         times.total += t.total;
         times.backward += t.forwardBackward;
         times.optimizer += t.optimizer;
+        times.queue += t.queue;
         times.forward += await timeForward(model, batch);
       }
       o.onStep?.(i + 1, o.warmup + o.steps);
@@ -108,6 +115,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       trainableParameters: adapter.trainableParameterCount(),
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
+      queueSeconds: mean(times.queue),
       ...bufferPeaks(tensorPeak.stop()),
       peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
       profile,
@@ -157,6 +165,7 @@ type Batch = ReturnType<typeof randomBatch>;
 async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW, recomputeLayers: boolean) {
   const t0 = performance.now();
   const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
+  const queued = performance.now();
   await value.data();
   const flat = optimizer.flatten(new Map(params.map((p) => [p.key, grads[p.variable.name]!])));
   tf.dispose(Object.values(grads));
@@ -171,7 +180,7 @@ async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraA
   await params[params.length - 1]!.variable.data();
   const t2 = performance.now();
   tf.dispose([value, flat, clipped]);
-  return { total: (t2 - t0) / 1000, forwardBackward: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000 };
+  return { total: (t2 - t0) / 1000, forwardBackward: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000, queue: (queued - t0) / 1000 };
 }
 
 async function timeForward(model: CausalLM, batch: Batch): Promise<number> {
