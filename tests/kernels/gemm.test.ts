@@ -11,14 +11,21 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     await initBackend(backend);
   });
   // [batch, m, n, k], chosen so the WGSL kernel picks each of its tile shapes (128x128, 128x64, 64x64, 64x16,
-  // 16x64, 16x16) with partial tiles at the edges; with batch 3, b has batch 1 (broadcast).
+  // 16x64, 16x16) with partial tiles at the edges, reading each operand as vec4s (its contiguous dimension a
+  // multiple of 4) and as scalars; with batch 3, b has batch 1 (broadcast). k of 20 or more than 16 has a
+  // partial last k tile, and reading ahead crosses tiles.
   const cases: Array<[number, number, number, number]> = [
     [8, 1100, 1100, 20],
     [4, 1100, 300, 21],
     [8, 200, 200, 10],
+    [4, 200, 200, 36],
     [4, 200, 200, 19],
     [2, 20, 4000, 30],
+    [2, 20, 4000, 52],
     [3, 33, 17, 19],
+    [3, 36, 20, 44],
+    [1, 16, 300, 64],
+    [1, 300, 16, 64],
   ];
   for (const [batch, m, n, k] of cases) {
     for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {

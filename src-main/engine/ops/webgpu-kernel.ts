@@ -14,6 +14,8 @@ export interface ProgramSpec {
   /** Everything that changes the WGSL text: tfjs caches one pipeline per key (and input shapes' ranks). */
   key: string;
   inputs: string[];
+  /** Per input, 4 to bind it as vec4s (its reads then index vec4s), else 1 (the default: f32s). */
+  components?: number[];
   outputShape: number[];
   workgroupSize: [number, number, number];
   dispatch: [number, number, number];
@@ -31,6 +33,7 @@ export function runProgram(spec: ProgramSpec, inputs: tf.Tensor[], values: numbe
   const program: WebGPUProgram = {
     shaderKey: spec.key,
     variableNames: spec.inputs,
+    ...(spec.components ? { variableComponents: spec.components } : {}),
     outputShape: spec.outputShape,
     workgroupSize: spec.workgroupSize,
     dispatch: spec.dispatch,

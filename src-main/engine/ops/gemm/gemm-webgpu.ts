@@ -5,7 +5,9 @@
  * workgroup memory. An invocation computes TM x TN outputs: with TM = 8 two blocks of 4 rows half a tile apart
  * (likewise columns), read from workgroup memory as vec4s, so one k step is 4 vector reads for 64 FMAs and
  * neighbouring invocations read neighbouring words. Along a LoRA rank (16) each invocation has one row or column.
- * Tiles are as large as the product allows while still giving the GPU about a hundred workgroups.
+ * Tiles are as large as the product allows while still giving the GPU about a hundred workgroups. Global
+ * memory is read a tile ahead into registers (the loads overlap the multiplications), as vec4s along whichever
+ * dimension is contiguous when it is a multiple of 4 (all of a model's are), else as scalars.
  */
 import { runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { GemmShape } from './gemm-reference';
@@ -42,7 +44,7 @@ function tiles(s: GemmShape): [Side, Side] {
 }
 
 /**
- * How one side's operands are read in the inner loop: `groups` vec4s per k (rows g*block/2 + t*4 .. +3), or one
+ * How one side's tile is read in the inner loop: `groups` vec4s per k (rows g*block/2 + t*4 .. +3), or one
  * scalar (row t) when perThread is 1. `names[i]` is the expression for the invocation's i-th row of the side.
  */
 function sideReader(side: Side, tile: string, t: string) {
@@ -50,6 +52,7 @@ function sideReader(side: Side, tile: string, t: string) {
     return {
       declare: `var<workgroup> ${tile} : array<f32, ${BK * side.block}>;`,
       store: (k: string, x: string, v: string) => `${tile}[${k} * ${side.block} + ${x}] = ${v};`,
+      store4: (k: string, x4: string, v: string) => [0, 1, 2, 3].map((j) => `${tile}[${k} * ${side.block} + ${x4} * 4 + ${j}] = ${v}[${j}];`).join(' '),
       read: `let ${tile}0 = ${tile}[kk * ${side.block} + ${t}];`,
       names: [`${tile}0`],
       offset: (i: number) => (i === 0 ? t : ''),
@@ -60,10 +63,54 @@ function sideReader(side: Side, tile: string, t: string) {
   return {
     declare: `var<workgroup> ${tile} : array<vec4<f32>, ${BK * width}>;`,
     store: (k: string, x: string, v: string) => `${tile}[${k} * ${width} + ${x} / 4][${x} % 4] = ${v};`,
+    store4: (k: string, x4: string, v: string) => `${tile}[${k} * ${width} + ${x4}] = ${v};`,
     read: Array.from({ length: groups }, (_, g) => `let ${tile}${g} = ${tile}[kk * ${width} + ${t} + ${g * (width / groups)}];`).join(' '),
     names: Array.from({ length: side.perThread }, (_, i) => `${tile}${Math.floor(i / 4)}[${i % 4}]`),
     offset: (i: number) => `${Math.floor(i / 4) * (side.block / groups)} + ${t} * 4 + ${i % 4}`,
   };
+}
+
+/**
+ * One operand's path from global memory to its tile, through registers so the next tile's loads are in flight
+ * while the current one is multiplied. `kContiguous`: consecutive addresses run along k (A as stored, B
+ * transposed); otherwise along the tile's rows (m or n). `vec4`: the contiguous dimension is a multiple of 4, so
+ * each invocation moves vec4s (the buffer is bound as vec4s); otherwise scalars.
+ */
+interface Operand {
+  name: 'A' | 'B';
+  side: Side;
+  reader: ReturnType<typeof sideReader>;
+  kContiguous: boolean;
+  vec4: boolean;
+  /** WGSL names of the tile's row count (M or N), its first row, and the batch offset. */
+  rows: 'M' | 'N';
+  origin: 'm0' | 'n0';
+  base: 'aBase' | 'bBase';
+}
+
+function operandLoader(o: Operand) {
+  const lanes = o.vec4 ? 4 : 1;
+  const units = (o.side.block * BK) / lanes; // loads per tile
+  const registers = Math.ceil(units / 256);
+  const type = o.vec4 ? 'vec4<f32>' : 'f32';
+  const reg = (j: number) => `${o.name.toLowerCase()}Next${j}`;
+  // For unit i: its row r and k within the tile, and the value's address in the buffer (in its own units).
+  const place = o.kContiguous
+    ? `let r = i / ${BK / lanes}; let kk = (i % ${BK / lanes}) * ${lanes};`
+    : `let kk = i / ${o.side.block / lanes}; let r = (i % ${o.side.block / lanes}) * ${lanes};`;
+  const address = o.kContiguous ? `${o.base} + g * K + gk` : `${o.base} + gk * ${o.rows} + g`;
+  const each = (j: number, body: string) => `{ let i = tid + ${j * 256}; if (i < ${units}) { ${place} ${body} } }`;
+  /** Loads the tile whose k starts at `from` into the registers. */
+  const load = (from: string) =>
+    Array.from({ length: registers }, (_, j) =>
+      each(j, `let g = ${o.origin} + r; let gk = ${from} + kk; ${reg(j)} = ${type}(0.0); if (g < ${o.rows} && gk < K) { ${reg(j)} = ${o.name}[(${address}) / ${lanes}]; }`),
+    ).join('\n        ');
+  const store = Array.from({ length: registers }, (_, j) => {
+    if (!o.vec4) return each(j, o.reader.store('kk', 'r', reg(j)));
+    if (o.kContiguous) return each(j, [0, 1, 2, 3].map((c) => o.reader.store(`(kk + ${c})`, 'r', `${reg(j)}[${c}]`)).join(' '));
+    return each(j, o.reader.store4('kk', 'r / 4', reg(j)));
+  }).join('\n        ');
+  return { declare: Array.from({ length: registers }, (_, j) => `var ${reg(j)} : ${type};`).join(' '), load, store };
 }
 
 function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
@@ -72,17 +119,12 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
   const a = sideReader(ms, 'As', 'tRow');
   const b = sideReader(ns, 'Bs', 'tCol');
   // op(A)[m][k]: A is [M, K] row-major, or [K, M] when transposed. op(B)[k][n]: B is [K, N], or [N, K].
-  // Consecutive invocations load consecutive addresses of whichever layout the operand has.
-  const loadA = s.transposeA
-    ? `let kk = i / ${BM}; let mm = i % ${BM}; let gm = m0 + mm; let gk = k0 + kk;
-       var v = 0.0; if (gm < M && gk < K) { v = A[aBase + gk * M + gm]; } ${a.store('kk', 'mm', 'v')}`
-    : `let mm = i / ${BK}; let kk = i % ${BK}; let gm = m0 + mm; let gk = k0 + kk;
-       var v = 0.0; if (gm < M && gk < K) { v = A[aBase + gm * K + gk]; } ${a.store('kk', 'mm', 'v')}`;
-  const loadB = s.transposeB
-    ? `let nn = i / ${BK}; let kk = i % ${BK}; let gn = n0 + nn; let gk = k0 + kk;
-       var v = 0.0; if (gn < N && gk < K) { v = B[bBase + gn * K + gk]; } ${b.store('kk', 'nn', 'v')}`
-    : `let kk = i / ${BN}; let nn = i % ${BN}; let gn = n0 + nn; let gk = k0 + kk;
-       var v = 0.0; if (gn < N && gk < K) { v = B[bBase + gk * N + gn]; } ${b.store('kk', 'nn', 'v')}`;
+  const aKContiguous = !s.transposeA;
+  const bKContiguous = s.transposeB;
+  const aVec4 = (aKContiguous ? s.k : s.m) % 4 === 0;
+  const bVec4 = (bKContiguous ? s.k : s.n) % 4 === 0;
+  const loadA = operandLoader({ name: 'A', side: ms, reader: a, kContiguous: aKContiguous, vec4: aVec4, rows: 'M', origin: 'm0', base: 'aBase' });
+  const loadB = operandLoader({ name: 'B', side: ns, reader: b, kContiguous: bKContiguous, vec4: bVec4, rows: 'N', origin: 'n0', base: 'bBase' });
   // Every product written out with named accumulators, so they are registers, not an indexed array.
   const rows = a.names.map((_, r) => r);
   const cols = b.names.map((_, c) => c);
@@ -110,10 +152,18 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
       let aBase = batch * uniforms.aBatchStride;
       let bBase = batch * uniforms.bBatchStride;
       ${declare}
+      ${loadA.declare} ${loadB.declare}
+      ${loadA.load('0')}
+      ${loadB.load('0')}
       for (var k0 = 0; k0 < K; k0 += ${BK}) {
-        for (var i = tid; i < ${BM * BK}; i += 256) { ${loadA} }
-        for (var i = tid; i < ${BN * BK}; i += 256) { ${loadB} }
+        ${loadA.store}
+        ${loadB.store}
         workgroupBarrier();
+        // The next tile's loads go out now and arrive while this one is multiplied.
+        if (k0 + ${BK} < K) {
+          ${loadA.load(`k0 + ${BK}`)}
+          ${loadB.load(`k0 + ${BK}`)}
+        }
         for (var kk = 0; kk < ${BK}; kk++) {
           ${a.read}
           ${b.read}
@@ -124,8 +174,9 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
       ${store}
     }`;
   return {
-    key: `tbGemm2_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${hasAddend}`,
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${hasAddend}`,
     inputs: hasAddend ? ['A', 'B', 'D'] : ['A', 'B'],
+    components: hasAddend ? [aVec4 ? 4 : 1, bVec4 ? 4 : 1, 1] : [aVec4 ? 4 : 1, bVec4 ? 4 : 1],
     outputShape: [s.batch, s.m, s.n],
     workgroupSize: [256, 1, 1],
     dispatch: [Math.ceil(s.n / BN), Math.ceil(s.m / BM), s.batch],
