@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
+import { plan } from '../../src-main/engine/ops/gemm/gemm-webgpu';
 import { KERNEL_BACKENDS } from './kernel-backends';
 import { expectClose } from '../expect-close';
 
@@ -13,7 +14,8 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
   // [batch, m, n, k], chosen so the WGSL kernel picks each of its tile shapes (128x128, 128x64, 64x64, 64x16,
   // 16x64, 16x16) with partial tiles at the edges, reading each operand as vec4s (its contiguous dimension a
   // multiple of 4) and as scalars; with batch 3, b has batch 1 (broadcast). k of 20 or more than 16 has a
-  // partial last k tile, and reading ahead crosses tiles.
+  // partial last k tile, and reading ahead crosses tiles. The last three have few workgroups and a long k, so
+  // k is split into parts (4, 4 and 2) summed by a second kernel, the last part shorter than the others.
   const cases: Array<[number, number, number, number]> = [
     [8, 1100, 1100, 20],
     [4, 1100, 300, 21],
@@ -26,6 +28,9 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     [3, 36, 20, 44],
     [1, 16, 300, 64],
     [1, 300, 16, 64],
+    [1, 16, 300, 2100],
+    [1, 300, 16, 2050],
+    [2, 40, 20, 1500],
   ];
   for (const [batch, m, n, k] of cases) {
     for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
@@ -40,6 +45,18 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
       });
     }
   }
+
+  test.runIf(backend === 'webgpu')('splits k only where few workgroups would walk a long k', () => {
+    const split = (m: number, n: number, k: number) => plan({ batch: 1, m, n, k, transposeA: false, transposeB: false }).split;
+    // Qwen2.5-0.5B at 2,048 tokens: LoRA's dA [16, 896] and dB [896, 16] over the tokens are split ...
+    expect(split(16, 896, 2048)).toBe(4);
+    expect(split(896, 16, 2048)).toBe(4);
+    // ... the projections with workgroups to spare or a short k are not; down_proj's 2048 x 896 x 4864 is.
+    expect(split(2048, 896, 896)).toBe(1);
+    expect(split(2048, 4864, 896)).toBe(1);
+    expect(split(2048, 896, 4864)).toBe(3);
+    expect([split(16, 300, 2100), split(300, 16, 2050), plan({ batch: 2, m: 40, n: 20, k: 1500, transposeA: false, transposeB: false }).split]).toEqual([4, 4, 2]);
+  });
 
   test('rank-2 operands and shape errors', async () => {
     const a = tf.randomNormal([5, 4], 0, 1, 'float32', 4);

@@ -9,7 +9,7 @@
  * memory is read a tile ahead into registers (the loads overlap the multiplications), as vec4s along whichever
  * dimension is contiguous when it is a multiple of 4 (all of a model's are), else as scalars.
  */
-import { runProgram, type ProgramSpec } from '../webgpu-kernel';
+import { elementDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { GemmShape } from './gemm-reference';
 import type * as tf from '../../backend/tf';
 
@@ -41,6 +41,34 @@ function tiles(s: GemmShape): [Side, Side] {
   const count = ([bm, bn]: [number, number]) => Math.ceil(s.m / bm) * Math.ceil(s.n / bn) * s.batch;
   const [bm, bn] = allowed.find((c) => count(c) >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
   return [SIDES[bm], SIDES[bn]];
+}
+
+/** Below this many workgroups a product with a long k loop is split along k. */
+const SPLIT_BELOW_WORKGROUPS = 256;
+/** Workgroups to aim for once split, and the least k (32 tiles of BK) a part must keep. */
+const SPLIT_TARGET_WORKGROUPS = 512;
+const SPLIT_MIN_K = 32 * BK;
+
+/**
+ * How one product runs: its tiles, and into how many parts k is split. A LoRA gradient such as dA = (dy·B)ᵀ·x
+ * ([16, 896] summed over 2,048 tokens) has a dozen workgroups walking k one tile after another while the rest of
+ * the GPU idles; split into parts, each a workgroup of its own, then summed by a second kernel, the walk is
+ * that many times shorter. A product with workgroups to spare, or a short k, runs in one part.
+ */
+interface Plan {
+  m: Side;
+  n: Side;
+  split: number;
+  /** k per part, a multiple of BK. */
+  kChunk: number;
+}
+
+export function plan(s: GemmShape): Plan {
+  const [m, n] = tiles(s);
+  const workgroups = Math.ceil(s.m / m.block) * Math.ceil(s.n / n.block) * s.batch;
+  const split = workgroups >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / workgroups), Math.floor(s.k / SPLIT_MIN_K)));
+  const kChunk = Math.ceil(Math.ceil(s.k / split) / BK) * BK;
+  return { m, n, split: Math.ceil(s.k / kChunk), kChunk };
 }
 
 /**
@@ -103,7 +131,7 @@ function operandLoader(o: Operand) {
   /** Loads the tile whose k starts at `from` into the registers. */
   const load = (from: string) =>
     Array.from({ length: registers }, (_, j) =>
-      each(j, `let g = ${o.origin} + r; let gk = ${from} + kk; ${reg(j)} = ${type}(0.0); if (g < ${o.rows} && gk < K) { ${reg(j)} = ${o.name}[(${address}) / ${lanes}]; }`),
+      each(j, `let g = ${o.origin} + r; let gk = ${from} + kk; ${reg(j)} = ${type}(0.0); if (g < ${o.rows} && gk < kEnd) { ${reg(j)} = ${o.name}[(${address}) / ${lanes}]; }`),
     ).join('\n        ');
   const store = Array.from({ length: registers }, (_, j) => {
     if (!o.vec4) return each(j, o.reader.store('kk', 'r', reg(j)));
@@ -113,8 +141,10 @@ function operandLoader(o: Operand) {
   return { declare: Array.from({ length: registers }, (_, j) => `var ${reg(j)} : ${type};`).join(' '), load, store };
 }
 
-function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
-  const [ms, ns] = tiles(s);
+/** The product, or with k split, one partial product per part: [split * batch, M, N], part-major. */
+function gemmProgram(s: GemmShape, p: Plan, hasAddend: boolean): ProgramSpec {
+  const { m: ms, n: ns, split } = p;
+  const whole = split === 1; // alpha and the addend are applied here, else by the sum of the parts
   const [BM, BN] = [ms.block, ns.block];
   const a = sideReader(ms, 'As', 'tRow');
   const b = sideReader(ns, 'Bs', 'tCol');
@@ -134,7 +164,7 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
     .flatMap((r) =>
       cols.map(
         (c) => `{ let gm = m0 + ${a.offset(r)}; let gn = n0 + ${b.offset(c)};
-          if (gm < M && gn < N) { let index = (batch * M + gm) * N + gn; result[index] = uniforms.alpha * acc${r}_${c}${hasAddend ? ' + D[index]' : ''}; } }`,
+          if (gm < M && gn < N) { let index = (z * M + gm) * N + gn; result[index] = ${whole ? `uniforms.alpha * acc${r}_${c}${hasAddend ? ' + D[index]' : ''}` : `acc${r}_${c}`}; } }`,
       ),
     )
     .join('\n      ');
@@ -143,7 +173,10 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
     ${b.declare}
     fn main() {
       let M = uniforms.m; let N = uniforms.n; let K = uniforms.k;
-      let batch = i32(workgroupId.z);
+      let z = i32(workgroupId.z); // part * batches + batch
+      let batch = z % uniforms.batches;
+      let kBegin = (z / uniforms.batches) * uniforms.kChunk;
+      let kEnd = min(K, kBegin + uniforms.kChunk);
       let m0 = i32(workgroupId.y) * ${BM};
       let n0 = i32(workgroupId.x) * ${BN};
       let tid = i32(localIndex);
@@ -153,14 +186,18 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
       let bBase = batch * uniforms.bBatchStride;
       ${declare}
       ${loadA.declare} ${loadB.declare}
-      ${loadA.load('0')}
-      ${loadB.load('0')}
-      for (var k0 = 0; k0 < K; k0 += ${BK}) {
+      ${loadA.load('kBegin')}
+      ${loadB.load('kBegin')}
+      // Counted in tiles from a uniform so that the barriers stay in uniform control flow (tfjs passes workgroupId
+      // through a private variable, which WGSL cannot prove uniform); the last part's extra tiles read zeros.
+      let kTiles = uniforms.kChunk / ${BK};
+      for (var t = 0; t < kTiles; t++) {
+        let k0 = kBegin + t * ${BK};
         ${loadA.store}
         ${loadB.store}
         workgroupBarrier();
         // The next tile's loads go out now and arrive while this one is multiplied.
-        if (k0 + ${BK} < K) {
+        if (t + 1 < kTiles) {
           ${loadA.load(`k0 + ${BK}`)}
           ${loadB.load(`k0 + ${BK}`)}
         }
@@ -174,29 +211,69 @@ function gemmProgram(s: GemmShape, hasAddend: boolean): ProgramSpec {
       ${store}
     }`;
   return {
-    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${hasAddend}`,
-    inputs: hasAddend ? ['A', 'B', 'D'] : ['A', 'B'],
-    components: hasAddend ? [aVec4 ? 4 : 1, bVec4 ? 4 : 1, 1] : [aVec4 ? 4 : 1, bVec4 ? 4 : 1],
-    outputShape: [s.batch, s.m, s.n],
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${whole && hasAddend}_${whole}`,
+    inputs: whole && hasAddend ? ['A', 'B', 'D'] : ['A', 'B'],
+    components: whole && hasAddend ? [aVec4 ? 4 : 1, bVec4 ? 4 : 1, 1] : [aVec4 ? 4 : 1, bVec4 ? 4 : 1],
+    outputShape: [split * s.batch, s.m, s.n],
     workgroupSize: [256, 1, 1],
-    dispatch: [Math.ceil(s.n / BN), Math.ceil(s.m / BM), s.batch],
-    uniforms: [['m', 'i32'], ['n', 'i32'], ['k', 'i32'], ['aBatchStride', 'i32'], ['bBatchStride', 'i32'], ['alpha', 'f32']],
+    dispatch: [Math.ceil(s.n / BN), Math.ceil(s.m / BM), split * s.batch],
+    uniforms: GEMM_UNIFORMS,
     flat: false,
     code,
   };
 }
 
+const GEMM_UNIFORMS: ProgramSpec['uniforms'] = [
+  ['m', 'i32'],
+  ['n', 'i32'],
+  ['k', 'i32'],
+  ['aBatchStride', 'i32'],
+  ['bBatchStride', 'i32'],
+  ['alpha', 'f32'],
+  ['batches', 'i32'],
+  ['kChunk', 'i32'],
+];
+
+/** C = alpha · (sum of the `split` partial products) (+ D), one invocation per element of C. */
+function sumPartsProgram(size: number, shape: number[], split: number, hasAddend: boolean): ProgramSpec {
+  const parts = Array.from({ length: split }, (_, i) => `P[${i} * uniforms.count + index]`).join(' + ');
+  return {
+    key: `tbGemmSum_${split}_${hasAddend}`,
+    inputs: hasAddend ? ['P', 'D'] : ['P'],
+    outputShape: shape,
+    ...elementDispatch(size),
+    uniforms: [
+      ['count', 'i32'],
+      ['alpha', 'f32'],
+    ],
+    code: `
+      fn main(index : i32) {
+        if (index >= uniforms.count) { return; }
+        result[index] = uniforms.alpha * (${parts})${hasAddend ? ' + D[index]' : ''};
+      }`,
+  };
+}
+
 /** Programs by shape: building the WGSL text is not free, and a training step asks for the same few hundred times. */
-const programs = new Map<string, ProgramSpec>();
+const programs = new Map<string, { plan: Plan; gemm: ProgramSpec; sum: ProgramSpec | null }>();
 
 export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, addend: tf.Tensor3D | null, s: GemmShape, alpha: number): tf.Tensor3D {
   const strideA = a.shape[0] === 1 ? 0 : s.m * s.k;
   const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
   const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${addend !== null}`;
-  let program = programs.get(key);
-  if (!program) {
+  let entry = programs.get(key);
+  if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
-    programs.set(key, (program = gemmProgram(s, addend !== null)));
+    const p = plan(s);
+    const size = s.batch * s.m * s.n;
+    entry = { plan: p, gemm: gemmProgram(s, p, addend !== null), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, addend !== null) : null };
+    programs.set(key, entry);
   }
-  return runProgram(program, addend ? [a, b, addend] : [a, b], [s.m, s.n, s.k, strideA, strideB, alpha]) as tf.Tensor3D;
+  const { plan: p, gemm, sum } = entry;
+  const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk];
+  if (!sum) return runProgram(gemm, addend ? [a, b, addend] : [a, b], uniforms) as tf.Tensor3D;
+  const parts = runProgram(gemm, [a, b], uniforms); // [split * batch, m, n]
+  const c = runProgram(sum, addend ? [parts, addend] : [parts], [s.batch * s.m * s.n, alpha]) as tf.Tensor3D;
+  parts.dispose();
+  return c;
 }
