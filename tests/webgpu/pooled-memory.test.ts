@@ -24,6 +24,26 @@ describe.runIf(webgpuTests)('releasePooledMemory on webgpu', () => {
   });
 });
 
+describe.runIf(webgpuTests)('releasePooledMemory with a size threshold', () => {
+  test('gives back pooled buffers of at least that size and keeps the smaller ones', async () => {
+    releasePooledMemory();
+    // Products of ops, so they live on the GPU (tfjs keeps a filled tensor on the CPU until an op needs it).
+    const big = tf.tidy(() => tf.add(tf.ones([1024, 1024]), 1)); // 4 MiB
+    const small = tf.tidy(() => tf.add(tf.ones([64, 64]), 1)); // 16 KiB
+    await Promise.all([big.data(), small.data()]);
+    tf.dispose([big, small]);
+    await tf.ones([1]).data(); // a submit, so both buffers reach the pool
+    // The big tensors' buffers (the filled input, the sum, the read-back's staging buffer): 4 MiB each.
+    const released = releasePooledMemory(1024 * 1024);
+    expect(released).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    expect(released % (4 * 1024 * 1024)).toBe(0);
+    // The small ones stayed in the pool until now.
+    const rest = releasePooledMemory();
+    expect(rest).toBeGreaterThanOrEqual(64 * 64 * 4);
+    expect(rest).toBeLessThan(1024 * 1024);
+  });
+});
+
 describe.runIf(webgpuTests)('GpuBufferPeak on webgpu', () => {
   test('sees a peak that is gone by the time it stops, and counts the pool in what was allocated', async () => {
     releasePooledMemory();

@@ -9,12 +9,13 @@
  * loss = Σᵢ logsumexp(hᵢ·Wᵀ) − (hᵢ·Wᵀ)[tᵢ];   ∂loss/∂hᵢ = (softmax(hᵢ·Wᵀ) − onehot(tᵢ)) · W
  * W [V, H] is frozen (captured, no gradient); hidden [N, H]; targets [N].
  */
+import { releasePooledMemory } from '../backend/backend';
 import * as tf from '../backend/tf';
 import { crossEntropyGradReference, crossEntropySumReference } from './cross-entropy/cross-entropy-reference';
 import { crossEntropyGradWebgpu, crossEntropyRowsWebgpu } from './cross-entropy/cross-entropy-webgpu';
 import { gemm } from './gemm/gemm';
 import { recordingGradients } from './tape-state';
-import { maxBindingElements, onWebgpu } from './webgpu-kernel';
+import { maxBindingElements, onWebgpu, submitBatchedCommands } from './webgpu-kernel';
 
 /** Logits per chunk: 64 MB on wasm/cpu, 256 MB on a GPU (less where one binding cannot hold that much). */
 export function defaultChunkElements(): number {
@@ -32,7 +33,7 @@ export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, tar
     const one = tf.scalar(1);
     let value: tf.Tensor = tf.scalar(0);
     const gradParts: tf.Tensor[] = [];
-    for (const { begin, size } of chunks) {
+    for (const [i, { begin, size }] of chunks.entries()) {
       const previous = value;
       // Each chunk in its own tidy scope, so its [c, V] temporaries are gone before the next chunk starts.
       value = tf.tidy(() => {
@@ -41,6 +42,10 @@ export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, tar
         return tf.add(previous, chunkLoss(logits, ids, begin));
       });
       previous.dispose();
+      submitBatchedCommands(); // this chunk's logits and gradient go back to the pool before the next chunk's are made
+      // A chunk's buffers, the largest of the step, are reused by a next chunk of the same size; otherwise (the
+      // shorter last chunk, then the backward pass) nothing has their size: given back, made again next step.
+      if (chunks[i + 1]?.size !== size) releasePooledMemory((rows * vocab * 4) / 2);
     }
     if (withGradient) {
       (save as tf.GradSaveFunc)([tf.concat(gradParts, 0)]); // [N, H]

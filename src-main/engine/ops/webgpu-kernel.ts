@@ -46,6 +46,19 @@ export function runProgram(spec: ProgramSpec, inputs: tf.Tensor[], values: numbe
   return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', fields.map(([, type], i) => ({ type: type === 'f32' ? 'float32' : 'int32', data: [values[i]!] }))));
 }
 
+/**
+ * Submits the commands tfjs has batched so far. tfjs gives back the buffer of a tensor disposed while a batched
+ * command still uses it only when the batch is submitted (every 15 dispatches), so a large tensor made right
+ * after another was disposed would get a second buffer; after this call it reuses the first.
+ */
+export function submitBatchedCommands(): void {
+  if (!onWebgpu()) return;
+  const backend = tf.backend() as unknown as { commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void };
+  if (!backend.commandEncoder) return;
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+}
+
 /** The most float32 elements one storage binding may hold on this device (128 MiB on some drivers). */
 export function maxBindingElements(): number {
   return Math.floor((tf.backend() as unknown as WebGPUBackend).device.limits.maxStorageBufferBindingSize / 4);
