@@ -35,11 +35,12 @@ const CANDIDATES: Array<[128 | 64 | 16, 128 | 64 | 16]> = [
   [16, 16],
 ];
 
+const workgroups = (s: GemmShape, bm: number, bn: number) => Math.ceil(s.m / bm) * Math.ceil(s.n / bn) * s.batch;
+
 function tiles(s: GemmShape): [Side, Side] {
   const fits = (block: number, dim: number) => block === 16 || dim > block / 2;
   const allowed = CANDIDATES.filter(([bm, bn]) => fits(bm, s.m) && fits(bn, s.n));
-  const count = ([bm, bn]: [number, number]) => Math.ceil(s.m / bm) * Math.ceil(s.n / bn) * s.batch;
-  const [bm, bn] = allowed.find((c) => count(c) >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
+  const [bm, bn] = allowed.find(([bm, bn]) => workgroups(s, bm, bn) >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
   return [SIDES[bm], SIDES[bn]];
 }
 
@@ -65,8 +66,8 @@ interface Plan {
 
 export function plan(s: GemmShape): Plan {
   const [m, n] = tiles(s);
-  const workgroups = Math.ceil(s.m / m.block) * Math.ceil(s.n / n.block) * s.batch;
-  const split = workgroups >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / workgroups), Math.floor(s.k / SPLIT_MIN_K)));
+  const count = workgroups(s, m.block, n.block);
+  const split = count >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / count), Math.floor(s.k / SPLIT_MIN_K)));
   const kChunk = Math.ceil(Math.ceil(s.k / split) / BK) * BK;
   return { m, n, split: Math.ceil(s.k / kChunk), kChunk };
 }
