@@ -2,7 +2,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
-import { fanOut } from '../../src-main/engine/ops/fan-out';
 import { gatherRows } from '../../src-main/engine/ops/gather-rows';
 import { lmHeadCrossEntropy } from '../../src-main/engine/ops/lm-head-cross-entropy';
 import { frozenLinear } from '../../src-main/engine/ops/frozen-linear';
@@ -34,20 +33,6 @@ describe.each(['wasm', 'cpu'] as const)('custom ops on %s', (backend) => {
     const w = tf.randomNormal([3, 4], 0, 1, 'float32', 8) as tf.Tensor2D;
     await expectClose(frozenLinear(x, w), tf.matMul(x, w, false, true), 1e-5);
     await expectClose(tf.grad((t: tf.Tensor) => tf.sum(tf.square(frozenLinear(t as tf.Tensor2D, w))))(x), tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.matMul(t, w, false, true))))(x), 1e-5);
-  });
-
-  test('fanOut hands x to several consumers; its gradient is the sum of theirs, one of them unused', async () => {
-    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 10);
-    const w = tf.randomNormal([5, 4], 0, 1, 'float32', 11);
-    const consumers = (a: tf.Tensor, b: tf.Tensor) => tf.add(tf.sum(tf.mul(tf.square(a), w)), tf.sum(tf.sin(b)));
-    const [a, b] = fanOut(x, 2);
-    await expectClose(a!, x, 1e-7);
-    await expectClose(b!, x, 1e-7);
-    const want = tf.grad((t: tf.Tensor) => consumers(t, t))(x);
-    await expectClose(tf.grad((t: tf.Tensor) => consumers(...(fanOut(t, 2) as [tf.Tensor, tf.Tensor])))(x), want, 1e-6);
-    // The third copy feeds nothing: its gradient counts as zero.
-    await expectClose(tf.grad((t: tf.Tensor) => consumers(...(fanOut(t, 3).slice(0, 2) as [tf.Tensor, tf.Tensor])))(x), want, 1e-6);
-    expect(() => fanOut(x, 1)).toThrow(/at least 2/);
   });
 
   test('gatherRows gathers, and its gradient scatters back', async () => {

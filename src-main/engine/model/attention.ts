@@ -1,5 +1,4 @@
 import * as tf from '../backend/tf';
-import { fanOut } from '../ops/fan-out';
 import { groupedAttention } from '../ops/grouped-attention';
 import { reshape, transpose } from '../ops/view-ops';
 import type { KVCache } from './kv-cache';
@@ -33,10 +32,9 @@ export class Attention {
     return tf.tidy(() => {
       const [B, T] = x.shape;
       const { numHeads: H, numKvHeads: KV, headDim: D } = this;
-      const [xq, xk, xv] = fanOut(x, 3);
-      const q = reshape<tf.Rank.R4>(this.proj.q_proj.apply(xq!), [B, T, H, D]); // [B, T, H, D]
-      const k = reshape<tf.Rank.R4>(this.proj.k_proj.apply(xk!), [B, T, KV, D]); // [B, T, KV, D]
-      const v = reshape<tf.Rank.R4>(this.proj.v_proj.apply(xv!), [B, T, KV, D]); // [B, T, KV, D]
+      const q = reshape<tf.Rank.R4>(this.proj.q_proj.apply(x), [B, T, H, D]); // [B, T, H, D]
+      const k = reshape<tf.Rank.R4>(this.proj.k_proj.apply(x), [B, T, KV, D]); // [B, T, KV, D]
+      const v = reshape<tf.Rank.R4>(this.proj.v_proj.apply(x), [B, T, KV, D]); // [B, T, KV, D]
       const qRot = transpose(this.rope.apply(q, ctx.cos, ctx.sin), [0, 2, 1, 3]); // [B, H, T, D]
       let kRot = transpose(this.rope.apply(k, ctx.cos, ctx.sin), [0, 2, 1, 3]); // [B, KV, T, D]
       let vT = transpose(v, [0, 2, 1, 3]); // [B, KV, T, D]

@@ -1,5 +1,4 @@
 import * as tf from '../backend/tf';
-import { fanOut } from '../ops/fan-out';
 import { add } from '../ops/view-ops';
 import type { Attention, AttentionContext } from './attention';
 import type { Mlp } from './mlp';
@@ -20,10 +19,8 @@ export class DecoderLayer {
 
   apply(x: tf.Tensor3D, ctx: AttentionContext): tf.Tensor3D {
     return tf.tidy(() => {
-      const [residual, normIn] = fanOut(x, 2);
-      const h = add(residual!, this.attention.apply(this.inputNorm.apply(normIn!) as tf.Tensor3D, ctx));
-      const [residual2, normIn2] = fanOut(h, 2);
-      return add(residual2!, this.mlp.apply(this.postAttentionNorm.apply(normIn2!) as tf.Tensor3D));
+      const h = add(x, this.attention.apply(this.inputNorm.apply(x) as tf.Tensor3D, ctx));
+      return add(h, this.mlp.apply(this.postAttentionNorm.apply(h) as tf.Tensor3D));
     });
   }
 }

@@ -1,5 +1,4 @@
 import * as tf from '../backend/tf';
-import { fanOut } from '../ops/fan-out';
 import type { LinearLayer } from './linear';
 import { swiglu } from '../ops/swiglu/swiglu';
 
@@ -12,8 +11,7 @@ export class Mlp {
 
   apply(x: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
-      const [forGate, forUp] = fanOut(x, 2);
-      return this.proj.down_proj.apply(swiglu(this.proj.gate_proj.apply(forGate!), this.proj.up_proj.apply(forUp!))) as tf.Tensor3D;
+      return this.proj.down_proj.apply(swiglu(this.proj.gate_proj.apply(x), this.proj.up_proj.apply(x))) as tf.Tensor3D;
     });
   }
 }
