@@ -13,7 +13,7 @@ describe('tuneboard bench', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tuneboard-bench-'));
     const profile = join(dir, 'steps.cpuprofile');
     const r = json(await runCli(['bench', ...tiny, '--backend', 'wasm', '--save', dir, '--cpu-profile', profile]));
-    expect(r).toMatchObject({ backend: 'wasm', batch: 1, seq: 16, steps: 2, rank: 16, gradientCheckpointing: false, peakTensorBytes: null, peakAllocatedBytes: null });
+    expect(r).toMatchObject({ backend: 'wasm', batch: 1, seq: 16, steps: 2, rank: 16, gradientCheckpointing: false, peakTensorBytes: null, peakAllocatedBytes: null, dispatchesPerStep: null });
     expect(r.tokensPerSecond).toBeGreaterThan(0);
     const { total, forward, backward, optimizer } = r.stepSeconds;
     expect(forward + backward + optimizer).toBeCloseTo(total, 6);
@@ -41,11 +41,14 @@ describe('tuneboard bench', () => {
     expect(wrong.stderr).toContain('--layers and --vocab cut down a --shape, not a --model folder');
   });
 
-  test.runIf(webgpuTests)('on webgpu reports the most bytes tensors held at once, and with the pool', async () => {
+  test.runIf(webgpuTests)('on webgpu reports the most bytes tensors held at once, with the pool, and the GPU programs a step', async () => {
     const r = json(await runCli(['bench', ...tiny, '--backend', 'webgpu']));
     expect(r.backend).toBe('webgpu');
     // At least the demo model's 1.77 M float32 weights.
     expect(r.peakTensorBytes).toBeGreaterThan(1.77e6 * 4);
     expect(r.peakAllocatedBytes).toBeGreaterThanOrEqual(r.peakTensorBytes);
+    // The demo's 4 layers take dozens of programs each (7 LoRA layers of 3 products forward and 5 backward alone).
+    expect(r.dispatchesPerStep).toBeGreaterThan(4 * 7 * 8);
+    expect(Number.isInteger(r.dispatchesPerStep)).toBe(true);
   });
 });

@@ -102,7 +102,10 @@ function human(r: BenchResult): string {
     `LoRA r=${r.rank} on all projections: ${formatCount(r.trainableParameters)} trainable; batch ${r.batch} x ${r.seq} tokens${r.gradientCheckpointing ? '; gradient checkpointing' : ''}`,
     `${Math.round(r.tokensPerSecond)} tokens/s · step ${ms(r.stepSeconds.total)} (forward ${ms(r.stepSeconds.forward)}, backward ${ms(r.stepSeconds.backward)}, optimizer ${ms(r.stepSeconds.optimizer)})`,
     ...(r.backend === 'webgpu' || r.backend === 'tensorflow'
-      ? [`JavaScript queued forward and backward in ${ms(r.queueSeconds)} of their ${ms(r.stepSeconds.forward + r.stepSeconds.backward)} (when the two are close, the GPU waits on JavaScript)`]
+      ? [
+          `JavaScript queued forward and backward in ${ms(r.queueSeconds)} of their ${ms(r.stepSeconds.forward + r.stepSeconds.backward)} (when the two are close, the GPU waits on JavaScript)` +
+            (r.dispatchesPerStep === null ? '' : `; ${Math.round(r.dispatchesPerStep)} GPU programs a step`),
+        ]
       : []),
     `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
     ...(r.peakTensorBytes === null ? [] : [`tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes!)} with tfjs's pool of freed buffers`]),

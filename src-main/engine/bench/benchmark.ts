@@ -19,6 +19,7 @@ import { AdamW } from '../train/adamw';
 import { clipByGlobalNorm } from '../train/gradients';
 import { versions } from '../version';
 import { GpuBufferPeak } from './gpu-buffer-peak';
+import { GpuDispatchCount } from './gpu-dispatch-count';
 import { cutShape, type ShapeCut, type ShapeName } from './model-shapes';
 import { RandomWeights } from './random-weights';
 
@@ -58,6 +59,8 @@ export interface BenchResult {
    * bookkeeping), and faster kernels would not help; on wasm and cpu the work itself runs on this thread.
    */
   readonly queueSeconds: number;
+  /** On webgpu, the GPU programs one training step dispatches (forward, backward and optimizer). */
+  readonly dispatchesPerStep: number | null;
   /** The device's memory in use (nvidia-smi, else the backend's own count) or the process's peak RSS (wasm's heap never shrinks). */
   readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number };
   /** On webgpu, the most bytes tfjs's tensors held at once (buffers in use, not the pool nvidia-smi also counts). */
@@ -79,12 +82,17 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
   const times = { total: 0, forward: 0, backward: 0, optimizer: 0, queue: 0 };
   const tensorPeak = new GpuBufferPeak();
+  const dispatches = new GpuDispatchCount();
+  let timedDispatches = 0;
   let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
   tensorPeak.start();
+  dispatches.start();
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
       if (i === o.warmup && o.cpuProfile) stopCpuProfile = await startCpuProfile();
+      const before = dispatches.count;
       const t = await trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
+      if (i >= o.warmup) timedDispatches += dispatches.count - before;
       await memory.read();
       if (i >= o.warmup) {
         times.total += t.total;
@@ -116,12 +124,14 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
       queueSeconds: mean(times.queue),
+      dispatchesPerStep: dispatches.watching ? mean(timedDispatches) : null,
       ...bufferPeaks(tensorPeak.stop()),
       peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
       profile,
     };
   } finally {
     tensorPeak.stop();
+    dispatches.stop();
     optimizer.dispose();
     adapter.detach();
     tf.dispose(tensors);
