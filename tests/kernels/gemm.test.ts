@@ -14,8 +14,9 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
   // [batch, m, n, k], chosen so the WGSL kernel picks each of its tile shapes (128x128, 128x64, 64x64, 64x16,
   // 16x64, 16x16) with partial tiles at the edges, reading each operand as vec4s (its contiguous dimension a
   // multiple of 4) and as scalars; with batch 3, b has batch 1 (broadcast). k of 20 or more than 16 has a
-  // partial last k tile, and reading ahead crosses tiles. The last three have few workgroups and a long k, so
-  // k is split into parts (4, 4 and 2) summed by a second kernel, the last part shorter than the others.
+  // partial last k tile, and reading ahead crosses tiles. The last four have few workgroups and a long k, so
+  // k is split into parts (4, 4, 2, and 16 of 128 x 128 tiles for the longest k) summed by a second kernel, the
+  // last part shorter than the others.
   const cases: Array<[number, number, number, number]> = [
     [8, 1100, 1100, 20],
     [4, 1100, 300, 21],
@@ -31,6 +32,7 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     [1, 16, 300, 2100],
     [1, 300, 16, 2050],
     [2, 40, 20, 1500],
+    [1, 150, 130, 8200],
   ];
   for (const [batch, m, n, k] of cases) {
     for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
@@ -64,5 +66,10 @@ test('the WGSL kernel splits k only where few workgroups would walk a long k', (
   expect(split(2048, 896, 896)).toBe(1);
   expect(split(2048, 4864, 896)).toBe(1);
   expect(split(2048, 896, 4864)).toBe(3);
+  // The LM head's input gradient for a chunk of 441 rows, summed over the vocabulary: 128 x 128 tiles, 19 parts.
+  const lmHead = plan({ batch: 1, m: 441, n: 896, k: 151936, transposeA: false, transposeB: false });
+  expect([lmHead.m.block, lmHead.n.block, lmHead.split]).toEqual([128, 128, 19]);
+  const longest = plan({ batch: 1, m: 150, n: 130, k: 8200, transposeA: false, transposeB: false });
+  expect([longest.m.block, longest.n.block, longest.split]).toEqual([128, 128, 16]);
   expect([split(16, 300, 2100), split(300, 16, 2050), plan({ batch: 2, m: 40, n: 20, k: 1500, transposeA: false, transposeB: false }).split]).toEqual([4, 4, 2]);
 });

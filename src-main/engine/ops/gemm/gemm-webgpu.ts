@@ -37,9 +37,15 @@ const CANDIDATES: Array<[128 | 64 | 16, 128 | 64 | 16]> = [
 
 const workgroups = (s: GemmShape, bm: number, bn: number) => Math.ceil(s.m / bm) * Math.ceil(s.n / bn) * s.batch;
 
-function tiles(s: GemmShape): [Side, Side] {
+/** The tile shapes a product may use: a side no longer than half its block would be mostly wasted work. */
+function allowedTiles(s: GemmShape): Array<[128 | 64 | 16, 128 | 64 | 16]> {
   const fits = (block: number, dim: number) => block === 16 || dim > block / 2;
-  const allowed = CANDIDATES.filter(([bm, bn]) => fits(bm, s.m) && fits(bn, s.n));
+  return CANDIDATES.filter(([bm, bn]) => fits(bm, s.m) && fits(bn, s.n));
+}
+
+/** The largest tiles that still give the GPU MIN_WORKGROUPS workgroups, else the smallest allowed. */
+function tiles(s: GemmShape): [Side, Side] {
+  const allowed = allowedTiles(s);
   const [bm, bn] = allowed.find(([bm, bn]) => workgroups(s, bm, bn) >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
   return [SIDES[bm], SIDES[bn]];
 }
@@ -49,12 +55,16 @@ const SPLIT_BELOW_WORKGROUPS = 256;
 /** Workgroups to aim for once split, and the least k (32 tiles of BK) a part must keep. */
 const SPLIT_TARGET_WORKGROUPS = 512;
 const SPLIT_MIN_K = 32 * BK;
+/** From this k on, the largest tiles, split along k, rather than small tiles that each walk all of k. */
+const LONG_K = 8192;
 
 /**
  * How one product runs: its tiles, and into how many parts k is split. A LoRA gradient such as dA = (dy·B)ᵀ·x
  * ([16, 896] summed over 2,048 tokens) has a dozen workgroups walking k one tile after another while the rest of
  * the GPU idles; split into parts, each a workgroup of its own, then summed by a second kernel, the walk is
- * that many times shorter. A product with workgroups to spare, or a short k, runs in one part.
+ * that many times shorter. A product with workgroups to spare, or a short k, runs in one part. With a very long
+ * k (the LM head's input gradient, [441, 896] summed over 151,936 words) the largest tiles, which do the most
+ * multiplications per load, are split instead of small tiles being spread over the GPU.
  */
 interface Plan {
   m: Side;
@@ -65,7 +75,8 @@ interface Plan {
 }
 
 export function plan(s: GemmShape): Plan {
-  const [m, n] = tiles(s);
+  const largest = allowedTiles(s)[0]!;
+  const [m, n] = s.k >= LONG_K ? [SIDES[largest[0]], SIDES[largest[1]]] : tiles(s);
   const count = workgroups(s, m.block, n.block);
   const split = count >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / count), Math.floor(s.k / SPLIT_MIN_K)));
   const kChunk = Math.ceil(Math.ceil(s.k / split) / BK) * BK;
