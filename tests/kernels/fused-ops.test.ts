@@ -49,13 +49,13 @@ describe.each(KERNEL_BACKENDS)('fused ops on %s', (backend) => {
     await expectSameOp(swiglu, plain, [random([3, 5, 70], 3, 3), random([3, 5, 70], 4)]);
   });
 
-  test('rope', async () => {
+  test('rope, which also puts heads before positions', async () => {
     const [T, D] = [5, 8];
     const angles = tf.mul(tf.range(0, T).reshape([T, 1, 1]), tf.tile(tf.linspace(0.1, 1, D / 2), [2]).reshape([1, 1, D]));
     const [cos, sin] = [tf.cos(angles) as tf.Tensor3D, tf.sin(angles) as tf.Tensor3D];
     const plain = (x: tf.Tensor) => {
       const [x1, x2] = tf.split(x, 2, -1);
-      return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], -1), sin));
+      return tf.transpose(tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], -1), sin)), [0, 2, 1, 3]);
     };
     await expectSameOp((x) => rope(x as tf.Tensor4D, cos, sin), plain, [random([2, T, 3, D], 5)]);
   });

@@ -35,7 +35,7 @@ export class Rope {
     return { cos: tf.tensor3d(cos, [positions.length, 1, d]), sin: tf.tensor3d(sin, [positions.length, 1, d]) };
   }
 
-  /** x: [B, T, heads, headDim] → the same shape, rotated by position. */
+  /** x: [B, T, heads, headDim] → [B, heads, T, headDim], rotated by position (heads first, as attention wants). */
   apply(x: tf.Tensor4D, cos: tf.Tensor3D, sin: tf.Tensor3D): tf.Tensor4D {
     return rope(x, cos, sin);
   }

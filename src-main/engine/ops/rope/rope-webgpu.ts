@@ -1,28 +1,42 @@
-/** Rotary embedding in WGSL: one invocation per element; `sign` −1 applies the inverse rotation (the backward pass). */
+/**
+ * Rotary embedding in WGSL, one invocation per output element, swapping axes 1 and 2 as it writes. Forward:
+ * [B, T, heads, D] → [B, heads, T, D], rotated. Backward: [B, heads, T, D] → [B, T, heads, D], rotated back (sin
+ * negated). Either way the input is [B, A2, A1, D] for an output [B, A1, A2, D]; the position is A2 forward, A1
+ * backward.
+ */
 import type * as tf from '../../backend/tf';
 import { elementDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
 
-function program(shape: number[]): ProgramSpec {
+export type RopeDirection = 'forward' | 'backward';
+
+function program(outShape: number[], direction: RopeDirection): ProgramSpec {
   return {
-    key: 'tbRope',
+    key: `tbRope_${direction}`,
     inputs: ['X', 'COS', 'SIN'],
-    outputShape: shape,
-    ...elementDispatch(shape.reduce((a, b) => a * b, 1)),
-    uniforms: [['count', 'i32'], ['sign', 'f32']],
+    outputShape: outShape,
+    ...elementDispatch(outShape.reduce((a, b) => a * b, 1)),
+    uniforms: [['count', 'i32']],
     code: `
       fn main(index : i32) {
         if (index >= uniforms.count) { return; }
         let d = uniforms.xShape[3];
-        let half = d / 2;
+        let a2Size = uniforms.xShape[1];
+        let a1Size = uniforms.xShape[2];
         let i = index % d;
-        let t = (index / (d * uniforms.xShape[2])) % uniforms.xShape[1];
+        let a2 = (index / d) % a2Size;
+        let a1 = (index / (d * a2Size)) % a1Size;
+        let b = index / (d * a2Size * a1Size);
+        let src = ((b * a2Size + a2) * a1Size + a1) * d; // the same vector in the input's layout
+        let t = ${direction === 'forward' ? 'a2' : 'a1'};
+        let half = d / 2;
         var partner = 0.0;
-        if (i < half) { partner = -X[index + half]; } else { partner = X[index - half]; }
-        result[index] = X[index] * COS[t * d + i] + uniforms.sign * partner * SIN[t * d + i];
+        if (i < half) { partner = -X[src + i + half]; } else { partner = X[src + i - half]; }
+        result[index] = X[src + i] * COS[t * d + i] ${direction === 'forward' ? '+' : '-'} partner * SIN[t * d + i];
       }`,
   };
 }
 
-export function ropeWebgpu(x: tf.Tensor4D, cos: tf.Tensor3D, sin: tf.Tensor3D, sign: 1 | -1): tf.Tensor4D {
-  return runProgram(program(x.shape), [x, cos, sin], [x.size, sign]) as tf.Tensor4D;
+export function ropeWebgpu(x: tf.Tensor4D, cos: tf.Tensor3D, sin: tf.Tensor3D, direction: RopeDirection): tf.Tensor4D {
+  const [b, a2, a1, d] = x.shape;
+  return runProgram(program([b, a1, a2, d], direction), [x, cos, sin], [x.size]) as tf.Tensor4D;
 }
