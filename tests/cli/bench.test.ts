@@ -29,7 +29,7 @@ describe('tuneboard bench', () => {
     expect(v8.samples.length).toBeGreaterThan(0);
   });
 
-  test('cuts a shape down to fewer layers and a smaller vocabulary, and says so', async () => {
+  test('cuts a shape down to fewer layers and a smaller vocabulary, and says so; rejects bad flags before starting a backend', async () => {
     const r = json(await runCli(['bench', ...tiny, '--backend', 'wasm', '--layers', '1', '--vocab', '256']));
     expect(r.model).toBe('demo cut to 1 layer, vocab 256 (random weights)');
     expect(r.shape).toMatchObject({ layers: 1, hidden: 192, vocab: 256 });
@@ -39,6 +39,11 @@ describe('tuneboard bench', () => {
     const wrong = await runCli(['bench', '--model', 'resources/demo-model', '--layers', '1']);
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toContain('--layers and --vocab cut down a --shape, not a --model folder');
+    // A bad number is reported before any backend starts.
+    const bad = await runCli(['bench', '--shape', 'demo', '--batch', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--batch must be an integer >= 1, got "0"');
+    expect(bad.stderr).not.toContain('backend');
   });
 
   test.runIf(webgpuTests)('on webgpu reports the most bytes tensors held at once, with the pool, and the GPU programs a step', async () => {

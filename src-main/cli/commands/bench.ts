@@ -62,19 +62,20 @@ export const bench: Command = {
       printResult(values.json, { out: values['write-model'], ...written }, () => `wrote ${values['write-model']}: ${formatBytes(written.bytes)} in ${written.files} file(s)`);
       return;
     }
+    // Every flag is checked before a backend starts: a typo should not wait for (or print) GPU probing.
+    const sizes = {
+      batch: numberFlag(values.batch, '--batch', 4, { min: 1, integer: true }),
+      seq: numberFlag(values.seq, '--seq', 128, { min: 2, integer: true }),
+      steps: numberFlag(values.steps, '--steps', 5, { min: 1, integer: true }),
+      warmup: numberFlag(values.warmup, '--warmup', 2, { min: 0, integer: true }),
+      rank: numberFlag(values.rank, '--rank', 16, { min: 1, integer: true }),
+    };
     const backend = await initBackend(backendFlag(values.backend));
     if (!values.json) reportBackend(backend);
-    const batch = numberFlag(values.batch, '--batch', 4, { min: 1, integer: true });
-    const seq = numberFlag(values.seq, '--seq', 128, { min: 2, integer: true });
-    const rank = numberFlag(values.rank, '--rank', 16, { min: 1, integer: true });
     const result = await runBenchmark(
       {
         model: values.model ? { kind: 'dir', dir: values.model } : { kind: 'shape', name: shape!, cut },
-        batch,
-        seq,
-        steps: numberFlag(values.steps, '--steps', 5, { min: 1, integer: true }),
-        warmup: numberFlag(values.warmup, '--warmup', 2, { min: 0, integer: true }),
-        rank,
+        ...sizes,
         profile: values.profile,
         cpuProfile: values['cpu-profile'] ?? null,
         gradientCheckpointing: values['gradient-checkpointing'],

@@ -35,12 +35,13 @@ export const generate: Command = {
       },
       usage,
     );
+    const modelDir = required(values.model, '--model', usage);
     const prompt = promptFrom(values);
     const sampling = samplingFrom(values);
     const maxNewTokens = numberFlag(values['max-new-tokens'], '--max-new-tokens', 128, { min: 1, max: 100_000, integer: true });
     const backend = await initBackend(backendFlag(values.backend));
     if (!values.json) reportBackend(backend);
-    const loaded = await loadModel(required(values.model, '--model', usage));
+    const loaded = await loadModel(modelDir);
     const adapter = values.adapter ? await LoraAdapter.load(loaded.model, values.adapter) : null;
     try {
       const streaming = !values.json && process.stdout.isTTY;
