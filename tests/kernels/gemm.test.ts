@@ -41,9 +41,12 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
         const bBatch = batch === 3 ? 1 : batch;
         const b = tf.randomNormal(tB ? [bBatch, n, k] : [bBatch, k, n], 0, 1, 'float32', 2);
         const d = tf.randomNormal([batch, m, n], 0, 1, 'float32', 3);
-        const want = tf.add(tf.mul(tf.matMul(a, b, tA, tB), 0.5), d);
-        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, alpha: 0.5, addend: d }), want, 1e-5);
-        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB }), tf.matMul(a, b, tA, tB), 1e-5);
+        const bias = tf.randomNormal([n], 0, 1, 'float32', 4);
+        const product = tf.matMul(a, b, tA, tB);
+        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, alpha: 0.5, addend: d }), tf.add(tf.mul(product, 0.5), d), 1e-5);
+        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB }), product, 1e-5);
+        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, bias }), tf.add(product, bias), 1e-5);
+        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, alpha: 0.5, addend: d, bias }), tf.add(tf.add(tf.mul(product, 0.5), d), bias), 1e-5);
       });
     }
   }
@@ -54,6 +57,7 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     await expectClose(gemm(a, b, { transposeB: true }), tf.matMul(a, b, false, true), 1e-5);
     expect(() => gemm(a, b)).toThrow(/cannot multiply \[5,4\] by \[6,4\]/);
     expect(() => gemm(a, b.expandDims(0))).toThrow(/same rank/);
+    expect(() => gemm(a, b, { transposeB: true, bias: tf.zeros([5]) })).toThrow(/the bias must be \[6\], got \[5\]/);
   });
 });
 

@@ -29,10 +29,7 @@ export class Linear implements LinearLayer {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return this.overRows(x, (flat) => {
-      const y = frozenLinear(flat, this.weight); // [N, out]
-      return this.bias ? y.add(this.bias) : y;
-    });
+    return this.overRows(x, (flat) => frozenLinear(flat, this.weight, this.bias)); // [N, out]
   }
 
   /** `apply(x)` plus a LoRA update (its A, B, scale and input), computed with it as one op (ops/low-rank-linear.ts). */

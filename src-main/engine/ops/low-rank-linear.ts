@@ -23,8 +23,7 @@ export function lowRankLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tens
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args.pop() as tf.GradSaveFunc;
     const [input, loraInput, a, b] = (shared ? [args[0], args[0], args[1], args[2]] : args) as tf.Tensor2D[];
-    let base = gemm(input!, weight, { transposeB: true }); // [N, out]
-    if (bias) base = tf.add(base, bias);
+    const base = gemm(input!, weight, { transposeB: true, bias }); // [N, out]
     const down = gemm(loraInput!, a!, { transposeB: true }); // [N, r]
     save([loraInput!, a!, b!, down]);
     return {

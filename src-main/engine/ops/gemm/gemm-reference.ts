@@ -18,10 +18,17 @@ export interface GemmShape {
 /** Swaps the last two axes: [b, m, n] → [b, n, m]. */
 const swapLast = (t: tf.Tensor3D): tf.Tensor3D => tf.transpose(t, [0, 2, 1]);
 
-export function gemmReference(a: tf.Tensor3D, b: tf.Tensor3D, addend: tf.Tensor3D | null, s: GemmShape, alpha: number): tf.Tensor3D {
+/** What gemm adds to alpha · op(A) · op(B): a tensor of the result's shape, and a bias for every row. */
+export interface GemmAddends {
+  addend: tf.Tensor3D | null;
+  bias: tf.Tensor1D | null;
+}
+
+export function gemmReference(a: tf.Tensor3D, b: tf.Tensor3D, { addend, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
   return tf.tidy(() => {
     let c = tf.matMul(s.transposeA ? swapLast(a) : a, s.transposeB ? swapLast(b) : b) as tf.Tensor3D; // [batch, m, n]
     if (alpha !== 1) c = tf.mul(c, alpha);
-    return addend ? tf.add(c, addend) : c;
+    if (addend) c = tf.add(c, addend);
+    return bias ? tf.add(c, bias) : c;
   });
 }

@@ -1,5 +1,5 @@
 /**
- * GEMM in WGSL: C = alpha · op(A) · op(B) (+ D), batched, with either operand transposed in place.
+ * GEMM in WGSL: C = alpha · op(A) · op(B) (+ D) (+ a bias per column), batched, with either operand transposed in place.
  *
  * Each workgroup of 256 invocations (16 x 16) computes a BM x BN tile of C; K is walked in steps of BK through
  * workgroup memory. An invocation computes TM x TN outputs: with TM = 8 two blocks of 4 rows half a tile apart
@@ -10,7 +10,7 @@
  * dimension is contiguous when it is a multiple of 4 (all of a model's are), else as scalars.
  */
 import { elementDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
-import type { GemmShape } from './gemm-reference';
+import type { GemmAddends, GemmShape } from './gemm-reference';
 import type * as tf from '../../backend/tf';
 
 const BK = 16;
@@ -153,10 +153,24 @@ function operandLoader(o: Operand) {
   return { declare: Array.from({ length: registers }, (_, j) => `var ${reg(j)} : ${type};`).join(' '), load, store };
 }
 
+/** Which addends a product has. */
+interface Extras {
+  addend: boolean;
+  bias: boolean;
+}
+
+/** The WGSL that adds the extras to `value` for output `index` of column `column`. */
+function withExtras(value: string, e: Extras, index: string, column: string): string {
+  return `${value}${e.addend ? ` + D[${index}]` : ''}${e.bias ? ` + BIAS[${column}]` : ''}`;
+}
+
+const extraInputs = (e: Extras) => [...(e.addend ? ['D'] : []), ...(e.bias ? ['BIAS'] : [])];
+
 /** The product, or with k split, one partial product per part: [split * batch, M, N], part-major. */
-function gemmProgram(s: GemmShape, p: Plan, hasAddend: boolean): ProgramSpec {
+function gemmProgram(s: GemmShape, p: Plan, extras: Extras): ProgramSpec {
   const { m: ms, n: ns, split } = p;
-  const whole = split === 1; // alpha and the addend are applied here, else by the sum of the parts
+  const whole = split === 1; // alpha and the extras are applied here, else by the sum of the parts
+  const own: Extras = whole ? extras : { addend: false, bias: false };
   const [BM, BN] = [ms.block, ns.block];
   const a = sideReader(ms, 'As', 'tRow');
   const b = sideReader(ns, 'Bs', 'tCol');
@@ -176,7 +190,7 @@ function gemmProgram(s: GemmShape, p: Plan, hasAddend: boolean): ProgramSpec {
     .flatMap((r) =>
       cols.map(
         (c) => `{ let gm = m0 + ${a.offset(r)}; let gn = n0 + ${b.offset(c)};
-          if (gm < M && gn < N) { let index = (z * M + gm) * N + gn; result[index] = ${whole ? `uniforms.alpha * acc${r}_${c}${hasAddend ? ' + D[index]' : ''}` : `acc${r}_${c}`}; } }`,
+          if (gm < M && gn < N) { let index = (z * M + gm) * N + gn; result[index] = ${whole ? withExtras(`uniforms.alpha * acc${r}_${c}`, own, 'index', 'gn') : `acc${r}_${c}`}; } }`,
       ),
     )
     .join('\n      ');
@@ -223,9 +237,9 @@ function gemmProgram(s: GemmShape, p: Plan, hasAddend: boolean): ProgramSpec {
       ${store}
     }`;
   return {
-    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${whole && hasAddend}_${whole}`,
-    inputs: whole && hasAddend ? ['A', 'B', 'D'] : ['A', 'B'],
-    components: whole && hasAddend ? [aVec4 ? 4 : 1, bVec4 ? 4 : 1, 1] : [aVec4 ? 4 : 1, bVec4 ? 4 : 1],
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${own.addend}_${own.bias}_${whole}`,
+    inputs: ['A', 'B', ...extraInputs(own)],
+    components: [aVec4 ? 4 : 1, bVec4 ? 4 : 1, ...extraInputs(own).map(() => 1)],
     outputShape: [split * s.batch, s.m, s.n],
     workgroupSize: [256, 1, 1],
     dispatch: [Math.ceil(s.n / BN), Math.ceil(s.m / BM), split * s.batch],
@@ -246,22 +260,23 @@ const GEMM_UNIFORMS: ProgramSpec['uniforms'] = [
   ['kChunk', 'i32'],
 ];
 
-/** C = alpha · (sum of the `split` partial products) (+ D), one invocation per element of C. */
-function sumPartsProgram(size: number, shape: number[], split: number, hasAddend: boolean): ProgramSpec {
+/** C = alpha · (sum of the `split` partial products) (+ the extras), one invocation per element of C. */
+function sumPartsProgram(size: number, shape: number[], split: number, extras: Extras): ProgramSpec {
   const parts = Array.from({ length: split }, (_, i) => `P[${i} * uniforms.count + index]`).join(' + ');
   return {
-    key: `tbGemmSum_${split}_${hasAddend}`,
-    inputs: hasAddend ? ['P', 'D'] : ['P'],
+    key: `tbGemmSum_${split}_${extras.addend}_${extras.bias}`,
+    inputs: ['P', ...extraInputs(extras)],
     outputShape: shape,
     ...elementDispatch(size),
     uniforms: [
       ['count', 'i32'],
       ['alpha', 'f32'],
+      ['n', 'i32'],
     ],
     code: `
       fn main(index : i32) {
         if (index >= uniforms.count) { return; }
-        result[index] = uniforms.alpha * (${parts})${hasAddend ? ' + D[index]' : ''};
+        result[index] = ${withExtras(`uniforms.alpha * (${parts})`, extras, 'index', 'index % uniforms.n')};
       }`,
   };
 }
@@ -269,23 +284,25 @@ function sumPartsProgram(size: number, shape: number[], split: number, hasAddend
 /** Programs by shape: building the WGSL text is not free, and a training step asks for the same few hundred times. */
 const programs = new Map<string, { plan: Plan; gemm: ProgramSpec; sum: ProgramSpec | null }>();
 
-export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, addend: tf.Tensor3D | null, s: GemmShape, alpha: number): tf.Tensor3D {
+export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { addend, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
   const strideA = a.shape[0] === 1 ? 0 : s.m * s.k;
   const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
-  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${addend !== null}`;
+  const extras: Extras = { addend: addend !== null, bias: bias !== null };
+  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.addend}_${extras.bias}`;
   let entry = programs.get(key);
   if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
     const p = plan(s);
     const size = s.batch * s.m * s.n;
-    entry = { plan: p, gemm: gemmProgram(s, p, addend !== null), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, addend !== null) : null };
+    entry = { plan: p, gemm: gemmProgram(s, p, extras), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, extras) : null };
     programs.set(key, entry);
   }
   const { plan: p, gemm, sum } = entry;
+  const extraTensors: tf.Tensor[] = [...(addend ? [addend] : []), ...(bias ? [bias] : [])]; // in extraInputs' order
   const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk];
-  if (!sum) return runProgram(gemm, addend ? [a, b, addend] : [a, b], uniforms) as tf.Tensor3D;
+  if (!sum) return runProgram(gemm, [a, b, ...extraTensors], uniforms) as tf.Tensor3D;
   const parts = runProgram(gemm, [a, b], uniforms); // [split * batch, m, n]
-  const c = runProgram(sum, addend ? [parts, addend] : [parts], [s.batch * s.m * s.n, alpha]) as tf.Tensor3D;
+  const c = runProgram(sum, [parts, ...extraTensors], [s.batch * s.m * s.n, alpha, s.n]) as tf.Tensor3D;
   parts.dispose();
   return c;
 }

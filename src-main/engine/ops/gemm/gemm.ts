@@ -1,5 +1,5 @@
 /**
- * `gemm(a, b, options)` = alpha · op(a) · op(b) (+ addend), the one matrix product of the model: WGSL on
+ * `gemm(a, b, options)` = alpha · op(a) · op(b) (+ addend) (+ bias), the one matrix product of the model: WGSL on
  * webgpu, plain tfjs ops elsewhere. No gradient of its own: the differentiable products (frozen-linear.ts,
  * the LoRA and attention ops) are built from it, their backward passes being products too.
  * a: [batch, m, k] ([batch, k, m] transposed); b: [batch or 1, k, n] ([.., n, k] transposed); rank 2 means batch 1.
@@ -16,9 +16,11 @@ export interface GemmOptions {
   alpha?: number;
   /** Added to the product; the shape of the result. */
   addend?: tf.Tensor | null;
+  /** Added to every row of the product (a linear layer's bias): [n]. */
+  bias?: tf.Tensor | null;
 }
 
-export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, addend = null }: GemmOptions = {}): tf.Tensor {
+export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, addend = null, bias = null }: GemmOptions = {}): tf.Tensor {
   const rank = a.rank;
   if (rank !== 2 && rank !== 3) throw new Error(`gemm: a must have rank 2 or 3, got shape [${a.shape}]`);
   if (b.rank !== rank) throw new Error(`gemm: a [${a.shape}] and b [${b.shape}] must have the same rank`);
@@ -28,9 +30,10 @@ export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transpose
     const [batch, m, k] = transposeA ? [a3.shape[0], a3.shape[2], a3.shape[1]] : a3.shape;
     const [kb, n] = transposeB ? [b3.shape[2], b3.shape[1]] : [b3.shape[1], b3.shape[2]];
     if (k !== kb || (b3.shape[0] !== batch && b3.shape[0] !== 1)) throw new Error(`gemm: cannot multiply [${a.shape}]${transposeA ? 'ᵀ' : ''} by [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
+    if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) throw new Error(`gemm: the bias must be [${n}], got [${bias.shape}]`);
     const shape: GemmShape = { batch, m, n, k, transposeA, transposeB };
-    const d = addend ? (addend.reshape([batch, m, n]) as tf.Tensor3D) : null; // [batch, m, n]
-    const c = onWebgpu() ? gemmWebgpu(a3, b3, d, shape, alpha) : gemmReference(a3, b3, d, shape, alpha); // [batch, m, n]
+    const extra = { addend: addend ? (addend.reshape([batch, m, n]) as tf.Tensor3D) : null, bias: bias as tf.Tensor1D | null }; // addend [batch, m, n]
+    const c = onWebgpu() ? gemmWebgpu(a3, b3, extra, shape, alpha) : gemmReference(a3, b3, extra, shape, alpha); // [batch, m, n]
     return rank === 2 ? c.reshape([m, n]) : c;
   });
 }
