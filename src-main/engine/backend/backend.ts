@@ -162,16 +162,16 @@ interface BufferPool {
 /**
  * tfjs's WebGPU backend never gives a freed buffer back to the driver: it keeps it for a tensor of the same size.
  * Between jobs (a training run, then a chat) that would hold the last job's peak for good; this destroys the
- * pooled buffers of at least `atLeastBytes`, not the ones tensors use, and returns the bytes given back. The
- * pool's keys stay: tfjs stops pooling once its map is empty.
+ * pooled buffers (those whose size in bytes `which` accepts; all by default), not the ones tensors use, and
+ * returns the bytes given back. The pool's keys stay: tfjs stops pooling once its map is empty.
  */
-export function releasePooledMemory(atLeastBytes = 0): number {
+export function releasePooledMemory(which: (bytes: number) => boolean = () => true): number {
   // Not tf.getBackend(): before any backend is chosen it would start one.
   if (current?.name !== 'webgpu') return 0;
   const pool = (tf.backend() as unknown as { bufferManager: BufferPool }).bufferManager;
   let released = 0;
   for (const buffers of pool.freeBuffers.values()) {
-    if (buffers.length === 0 || buffers[0]!.size < atLeastBytes) continue; // one size per key
+    if (buffers.length === 0 || !which(buffers[0]!.size)) continue; // one size per key
     for (const buffer of buffers) {
       released += buffer.size;
       buffer.destroy();

@@ -33,6 +33,7 @@ export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, tar
     const one = tf.scalar(1);
     let value: tf.Tensor = tf.scalar(0);
     const gradParts: tf.Tensor[] = [];
+    submitBatchedCommands(); // tensors the layers disposed go back to the pool before the first chunk's are made
     for (const [i, { begin, size }] of chunks.entries()) {
       const previous = value;
       // Each chunk in its own tidy scope, so its [c, V] temporaries are gone before the next chunk starts.
@@ -45,7 +46,7 @@ export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, tar
       submitBatchedCommands(); // this chunk's logits and gradient go back to the pool before the next chunk's are made
       // A chunk's buffers, the largest of the step, are reused by a next chunk of the same size; otherwise (the
       // shorter last chunk, then the backward pass) nothing has their size: given back, made again next step.
-      if (chunks[i + 1]?.size !== size) releasePooledMemory((rows * vocab * 4) / 2);
+      if (chunks[i + 1]?.size !== size) releasePooledMemory((bytes) => bytes === size * vocab * 4); // [size, V] float32
     }
     if (withGradient) {
       (save as tf.GradSaveFunc)([tf.concat(gradParts, 0)]); // [N, H]
