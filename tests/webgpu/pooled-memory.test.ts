@@ -1,7 +1,7 @@
 /** GPU memory bookkeeping: the pool given back between jobs (tensors in use kept), and the peak of tensors in use. */
 import { describe, expect, test } from 'vitest';
 import { releasePooledMemory } from '../../src-main/engine/backend/backend';
-import { GpuBufferPeak } from '../../src-main/engine/bench/gpu-buffer-peak';
+import { GpuUsage } from '../../src-main/engine/bench/gpu-usage';
 import * as tf from '../../src-main/engine/backend/tf';
 import { webgpuTests } from '../webgpu-backend';
 
@@ -44,11 +44,11 @@ describe.runIf(webgpuTests)('releasePooledMemory of chosen sizes', () => {
   });
 });
 
-describe.runIf(webgpuTests)('GpuBufferPeak on webgpu', () => {
+describe.runIf(webgpuTests)('GpuUsage on webgpu', () => {
   test('sees a peak that is gone by the time it stops, and counts the pool in what was allocated', async () => {
     releasePooledMemory();
-    const peak = new GpuBufferPeak();
-    peak.start();
+    const usage = new GpuUsage();
+    usage.start();
     const big = tf.ones([1024, 1024]); // 4 MiB
     const sum = tf.sum(big);
     await sum.data();
@@ -58,11 +58,11 @@ describe.runIf(webgpuTests)('GpuBufferPeak on webgpu', () => {
     const again = tf.ones([1024, 1024]);
     await again.data();
     again.dispose();
-    const seen = peak.stop()!;
+    const seen = usage.stop()!;
     expect(seen.used).toBeGreaterThanOrEqual(4 * 1024 * 1024);
     expect(seen.used).toBeLessThan(2 * 4 * 1024 * 1024);
     expect(seen.allocated).toBeGreaterThanOrEqual(seen.used);
     expect(seen.allocated).toBeLessThan(2 * 4 * 1024 * 1024);
-    expect(peak.stop()).toBeNull();
+    expect(usage.stop()).toBeNull();
   });
 });

@@ -18,8 +18,7 @@ import { seededRandom } from '../seeded-random';
 import { AdamW } from '../train/adamw';
 import { clipByGlobalNorm } from '../train/gradients';
 import { versions } from '../version';
-import { GpuBufferPeak } from './gpu-buffer-peak';
-import { GpuDispatchCount } from './gpu-dispatch-count';
+import { GpuUsage } from './gpu-usage';
 import { cutShape, type ShapeCut, type ShapeName } from './model-shapes';
 import { RandomWeights } from './random-weights';
 
@@ -81,18 +80,16 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const memory = new MemoryProbe(backend.name);
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
   const times = { total: 0, forward: 0, backward: 0, optimizer: 0, queue: 0 };
-  const tensorPeak = new GpuBufferPeak();
-  const dispatches = new GpuDispatchCount();
-  let timedDispatches = 0;
+  const gpu = new GpuUsage();
+  let timedPrograms = 0;
   let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
-  tensorPeak.start();
-  dispatches.start();
+  gpu.start();
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
       if (i === o.warmup && o.cpuProfile) stopCpuProfile = await startCpuProfile();
-      const before = dispatches.count;
+      const before = gpu.programs;
       const t = await trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
-      if (i >= o.warmup) timedDispatches += dispatches.count - before;
+      if (i >= o.warmup) timedPrograms += gpu.programs - before;
       await memory.read();
       if (i >= o.warmup) {
         times.total += t.total;
@@ -124,14 +121,13 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
       queueSeconds: mean(times.queue),
-      dispatchesPerStep: dispatches.watching ? mean(timedDispatches) : null,
-      ...bufferPeaks(tensorPeak.stop()),
+      dispatchesPerStep: gpu.watching ? mean(timedPrograms) : null,
+      ...bufferPeaks(gpu.stop()),
       peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
       profile,
     };
   } finally {
-    tensorPeak.stop();
-    dispatches.stop();
+    gpu.stop();
     optimizer.dispose();
     adapter.detach();
     tf.dispose(tensors);
@@ -152,7 +148,7 @@ async function startCpuProfile(): Promise<(file: string) => Promise<void>> {
   };
 }
 
-function bufferPeaks(peaks: ReturnType<GpuBufferPeak['stop']>) {
+function bufferPeaks(peaks: ReturnType<GpuUsage['stop']>) {
   return { peakTensorBytes: peaks?.used ?? null, peakAllocatedBytes: peaks?.allocated ?? null };
 }
 

@@ -10,6 +10,9 @@ import * as tf from '../backend/tf';
 
 export const onWebgpu = (): boolean => tf.getBackend() === 'webgpu';
 
+/** The active backend as tfjs's WebGPU class (call only when `onWebgpu()`). */
+export const webgpuBackend = (): WebGPUBackend => tf.backend() as unknown as WebGPUBackend;
+
 export interface ProgramSpec {
   /** Everything that changes the WGSL text: tfjs caches one pipeline per key (and input shapes' ranks). */
   key: string;
@@ -42,8 +45,7 @@ export function runProgram(spec: ProgramSpec, inputs: tf.Tensor[], values: numbe
     uniforms: fields.map(([name, type]) => `${name} : ${type},`).join(' '),
     getUserCode: () => spec.code,
   };
-  const backend = tf.backend() as unknown as WebGPUBackend;
-  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', fields.map(([, type], i) => ({ type: type === 'f32' ? 'float32' : 'int32', data: [values[i]!] }))));
+  return tf.engine().makeTensorFromTensorInfo(webgpuBackend().runWebGPUProgram(program, inputs, 'float32', fields.map(([, type], i) => ({ type: type === 'f32' ? 'float32' : 'int32', data: [values[i]!] }))));
 }
 
 /**
@@ -53,15 +55,15 @@ export function runProgram(spec: ProgramSpec, inputs: tf.Tensor[], values: numbe
  */
 export function submitBatchedCommands(): void {
   if (!onWebgpu()) return;
-  const backend = tf.backend() as unknown as { commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void };
-  if (!backend.commandEncoder) return;
+  const backend = webgpuBackend();
+  if (!(backend as unknown as { commandEncoder: unknown }).commandEncoder) return; // private in tfjs's types
   backend.endComputePassEncoder();
   backend.submitQueue();
 }
 
 /** The most float32 elements one storage binding may hold on this device (128 MiB on some drivers). */
 export function maxBindingElements(): number {
-  return Math.floor((tf.backend() as unknown as WebGPUBackend).device.limits.maxStorageBufferBindingSize / 4);
+  return Math.floor(webgpuBackend().device.limits.maxStorageBufferBindingSize / 4);
 }
 
 /** One workgroup per row of `rows`, `threads` invocations each; the program reads `row` and `tid`. */

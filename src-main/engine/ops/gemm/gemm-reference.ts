@@ -18,7 +18,7 @@ export interface GemmShape {
 /** Swaps the last two axes: [b, m, n] → [b, n, m]. */
 const swapLast = (t: tf.Tensor3D): tf.Tensor3D => tf.transpose(t, [0, 2, 1]);
 
-/** What gemm adds to alpha · op(A) · op(B): a tensor of the result's shape, and a bias for every row. */
+/** What gemm adds to alpha · op(A) · op(B): a tensor of the result's shape, and a bias [n] added to every row. */
 export interface GemmAddends {
   addend: tf.Tensor3D | null;
   bias: tf.Tensor1D | null;
