@@ -1,4 +1,4 @@
-/** `tuneboard bench` through the built command: the result's fields, --save, --cpu-profile, and the tensor peak on webgpu. */
+/** `tuneboard bench` through the built command: the result's fields, --save, --cpu-profile, and on webgpu the tensor peak and GPU profile. */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,8 +46,8 @@ describe('tuneboard bench', () => {
     expect(bad.stderr).not.toContain('backend');
   });
 
-  test.runIf(webgpuTests)('on webgpu reports the most bytes tensors held at once, with the pool, and the GPU programs a step', async () => {
-    const r = json(await runCli(['bench', ...tiny, '--backend', 'webgpu']));
+  test.runIf(webgpuTests)('on webgpu reports the most bytes tensors held at once, with the pool, the GPU programs a step and their GPU times', async () => {
+    const r = json(await runCli(['bench', ...tiny, '--backend', 'webgpu', '--profile']));
     expect(r.backend).toBe('webgpu');
     // At least the demo model's 1.77 M float32 weights.
     expect(r.peakTensorBytes).toBeGreaterThan(1.77e6 * 4);
@@ -55,5 +55,11 @@ describe('tuneboard bench', () => {
     // The demo's 4 layers take dozens of programs each (7 LoRA layers of 3 products forward and 5 backward alone).
     expect(r.dispatchesPerStep).toBeGreaterThan(4 * 7 * 8);
     expect(Number.isInteger(r.dispatchesPerStep)).toBe(true);
+    // --profile timed every program of one more step on the GPU, our custom backward passes' included.
+    const profile = r.profile as Array<{ kernel: string; ms: number; calls: number }>;
+    expect(profile.reduce((a, k) => a + k.calls, 0)).toBe(r.dispatchesPerStep);
+    expect(profile.some((k) => k.kernel.startsWith('tbRmsNorm_true('))).toBe(true);
+    expect(profile.every((k) => k.ms >= 0)).toBe(true);
+    expect(profile.reduce((a, k) => a + k.ms, 0)).toBeGreaterThan(0);
   });
 });

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '../../engine/backend/backend';
 import { runBenchmark, type BenchResult } from '../../engine/bench/benchmark';
+import type { ProgramTime } from '../../engine/bench/gpu-usage';
 import { cutShape, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
 import { parseSize } from '../../engine/export/shard-plan';
@@ -17,7 +18,7 @@ const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join(
        tuneboard bench --shape NAME --write-model DIR [--max-shard-size SIZE]
   Times LoRA training steps (rank R on all seven projections, AdamW) on a model folder or on random weights of a
   real model's shape, after warm-up steps. --layers and --vocab cut a shape down (the cost of one layer is the
-  difference between two runs; a smaller vocabulary fits a software GPU's buffer limit). --profile adds the time per tfjs kernel, --cpu-profile writes a V8 CPU
+  difference between two runs; a smaller vocabulary fits a software GPU's buffer limit). --profile adds one step's time by GPU program (webgpu) or by tfjs kernel, --cpu-profile writes a V8 CPU
   profile of the timed steps (open it in Chrome DevTools) to see what the JavaScript side spends, --save writes the result as
   JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.`;
 
@@ -110,6 +111,19 @@ function human(r: BenchResult): string {
       : []),
     `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
     ...(r.peakTensorBytes === null ? [] : [`tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes!)} with tfjs's pool of freed buffers`]),
-    ...(r.profile ? ['time by kernel (one step):', ...r.profile.map((k) => `  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(9)} ms  ${k.calls} calls`)] : []),
+    ...(r.profile ? profileLines(r.profile, r.backend === 'webgpu' ? 'GPU time by program' : 'time by tfjs kernel') : []),
   ].join('\n');
+}
+
+/** The profile's largest entries, then the rest in one line and the total (the JSON keeps every entry). */
+function profileLines(profile: readonly ProgramTime[], what: string): string[] {
+  const shown = 25;
+  const total = profile.reduce((a, k) => a + k.ms, 0);
+  const rest = profile.slice(shown);
+  const line = (ms: number, calls: number, name: string) => `  ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}% ${String(calls).padStart(5)} calls  ${name}`;
+  return [
+    `${what} (one step, ${total.toFixed(1)} ms in all):`,
+    ...profile.slice(0, shown).map((k) => line(k.ms, k.calls, k.kernel)),
+    ...(rest.length ? [line(rest.reduce((a, k) => a + k.ms, 0), rest.reduce((a, k) => a + k.calls, 0), `${rest.length} others`)] : []),
+  ];
 }

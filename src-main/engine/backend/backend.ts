@@ -120,12 +120,13 @@ let kernelError: string | null = null;
 /**
  * Dawn's options. Robustness (a bounds clamp on every buffer access, a web browser's defence against hostile
  * shaders) is off: the kernels here are our own and tfjs's, bounds-checked where needed, and with it on a
- * training step of Qwen2.5-0.5B on an H100 took 991 ms instead of 554. TUNEBOARD_DAWN_FLAGS replaces these
- * for experiments (see the webgpu package's README for the syntax).
+ * training step of Qwen2.5-0.5B on an H100 took 991 ms instead of 554. Timestamp quantization (timer
+ * precision cut to thwart timing attacks) is off too: `bench --profile` times short kernels with them.
+ * TUNEBOARD_DAWN_FLAGS replaces these for experiments (see the webgpu package's README for the syntax).
  */
 function dawnFlags(): string[] {
   const custom = process.env['TUNEBOARD_DAWN_FLAGS'];
-  return custom === undefined ? ['enable-dawn-features=disable_robustness'] : custom.split(/\s+/).filter(Boolean);
+  return custom === undefined ? ['enable-dawn-features=disable_robustness', 'disable-dawn-features=timestamp_quantization'] : custom.split(/\s+/).filter(Boolean);
 }
 
 /**

@@ -18,7 +18,7 @@ import { seededRandom } from '../seeded-random';
 import { AdamW } from '../train/adamw';
 import { clipByGlobalNorm } from '../train/gradients';
 import { versions } from '../version';
-import { GpuUsage } from './gpu-usage';
+import { GpuUsage, totalByKernel, type ProgramTime } from './gpu-usage';
 import { cutShape, type ShapeCut, type ShapeName } from './model-shapes';
 import { RandomWeights } from './random-weights';
 
@@ -66,7 +66,8 @@ export interface BenchResult {
   readonly peakTensorBytes: number | null;
   /** On webgpu, the most bytes of GPU buffers tfjs had at once: tensors plus its pool of freed buffers (nvidia-smi less the driver's own). */
   readonly peakAllocatedBytes: number | null;
-  readonly profile: ReadonlyArray<{ readonly kernel: string; readonly ms: number; readonly calls: number }> | null;
+  /** With `profile`: one extra step's time by GPU program (webgpu, timestamp queries) or by tfjs kernel, largest first. */
+  readonly profile: readonly ProgramTime[] | null;
 }
 
 export async function runBenchmark(o: BenchOptions, backend: BackendReport): Promise<BenchResult> {
@@ -101,7 +102,9 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       o.onStep?.(i + 1, o.warmup + o.steps);
     }
     await stopCpuProfile?.(o.cpuProfile!);
-    const profile = o.profile ? await kernelProfile(() => trainStep(model, batch, params, optimizer, o.gradientCheckpointing)) : null;
+    const step = () => trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
+    // On webgpu, each GPU program's own time (custom backward passes included); elsewhere tfjs's time per kernel.
+    const profile = o.profile ? ((await gpu.programTimes(step)) ?? (await kernelProfile(step))) : null;
     const mean = (x: number) => x / o.steps;
     const reading = await memory.read();
     const rss = process.resourceUsage().maxRSS * 1024;
@@ -197,17 +200,11 @@ async function timeForward(model: CausalLM, batch: Batch): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Time per kernel over one step, summed by kernel name, largest first. */
-async function kernelProfile(step: () => Promise<unknown>) {
+/** Time per tfjs kernel over one step, summed by kernel name, largest first (work inside custom gradients is not seen). */
+async function kernelProfile(step: () => Promise<unknown>): Promise<ProgramTime[]> {
   const info = await tf.profile(async () => {
     await step();
     return [] as tf.Tensor[];
   });
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const ms = Number(await k.kernelTimeMs) || 0;
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    byKernel.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
-  }
-  return [...byKernel].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms).slice(0, 20);
+  return totalByKernel(await Promise.all(info.kernels.map(async (k) => ({ kernel: k.name, ms: Number(await k.kernelTimeMs) || 0 }))));
 }
