@@ -15,8 +15,8 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
   // 16x64, 16x16) with partial tiles at the edges, reading each operand as vec4s (its contiguous dimension a
   // multiple of 4) and as scalars; with batch 3, b has batch 1 (broadcast). k of 20 or more than 16 has a
   // partial last k tile, and reading ahead crosses tiles. The last four have few workgroups and a long k, so
-  // k is split into parts (4, 4, 2, and 16 of 128 x 128 tiles for the longest k) summed by a second kernel, the
-  // last part shorter than the others.
+  // k is split into parts (4, 4 and 2 of 16 x 16 tiles, 10 of 128 x 128) summed by a second kernel, the last
+  // part shorter than the others.
   const cases: Array<[number, number, number, number]> = [
     [8, 1100, 1100, 20],
     [4, 1100, 300, 21],
@@ -32,7 +32,7 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     [1, 16, 300, 2100],
     [1, 300, 16, 2050],
     [2, 40, 20, 1500],
-    [1, 150, 130, 8200],
+    [1, 260, 390, 5200],
   ];
   for (const [batch, m, n, k] of cases) {
     for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
@@ -61,19 +61,26 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
   });
 });
 
-test('the WGSL kernel splits k only where few workgroups would walk a long k', () => {
-  const split = (m: number, n: number, k: number) => plan({ batch: 1, m, n, k, transposeA: false, transposeB: false }).split;
-  // Qwen2.5-0.5B at 2,048 tokens: LoRA's dA [16, 896] and dB [896, 16] over the tokens are split ...
-  expect(split(16, 896, 2048)).toBe(4);
-  expect(split(896, 16, 2048)).toBe(4);
-  // ... the projections with workgroups to spare or a short k are not; down_proj's 2048 x 896 x 4864 is.
-  expect(split(2048, 896, 896)).toBe(1);
-  expect(split(2048, 4864, 896)).toBe(1);
-  expect(split(2048, 896, 4864)).toBe(3);
-  // The LM head's input gradient for a chunk of 441 rows, summed over the vocabulary: 128 x 128 tiles, 19 parts.
-  const lmHead = plan({ batch: 1, m: 441, n: 896, k: 151936, transposeA: false, transposeB: false });
-  expect([lmHead.m.block, lmHead.n.block, lmHead.split]).toEqual([128, 128, 19]);
-  const longest = plan({ batch: 1, m: 150, n: 130, k: 8200, transposeA: false, transposeB: false });
-  expect([longest.m.block, longest.n.block, longest.split]).toEqual([128, 128, 16]);
-  expect([split(16, 300, 2100), split(300, 16, 2050), plan({ batch: 2, m: 40, n: 20, k: 1500, transposeA: false, transposeB: false }).split]).toEqual([4, 4, 2]);
+test('the WGSL kernel picks the largest tiles that fill the GPU once k is split, and splits only where workgroups are few', () => {
+  const shape = (batch: number, m: number, n: number, k: number, transposeA = false) => {
+    const p = plan({ batch, m, n, k, transposeA, transposeB: false });
+    return `${p.m.block}x${p.n.block} in ${p.split}`;
+  };
+  // Qwen2.5-0.5B at 2,048 tokens. The projections with workgroups to spare or a short k run in one part ...
+  expect(shape(1, 2048, 896, 896)).toBe('128x64 in 1');
+  expect(shape(1, 2048, 4864, 896)).toBe('128x128 in 1');
+  expect(shape(1, 2048, 128, 896)).toBe('64x16 in 1');
+  // ... down_proj's input gradient 2048 x 896 over 4864 is split, in the largest tiles.
+  expect(shape(1, 2048, 896, 4864)).toBe('128x128 in 5');
+  // LoRA: dA [16, 896] and dB [896, 16] over the tokens; up_proj's dB [4864, 16]; (x·Aᵀ) for down_proj over 4864.
+  expect(shape(1, 16, 896, 2048)).toBe('16x16 in 4');
+  expect(shape(1, 896, 16, 2048)).toBe('16x16 in 4');
+  expect(shape(1, 4864, 16, 2048)).toBe('64x16 in 4');
+  expect(shape(1, 2048, 16, 4864)).toBe('64x16 in 9');
+  // Attention's dK = dSᵀ·Q per KV head: [512, 64] over 7 heads x 512 positions.
+  expect(shape(8, 512, 64, 3584, true)).toBe('128x64 in 7');
+  // The LM head's input gradient for a chunk of 441 rows, summed over the vocabulary.
+  expect(shape(1, 441, 896, 151936)).toBe('128x128 in 19');
+  // The cases above that the kernel tests run split.
+  expect([shape(1, 16, 300, 2100), shape(1, 300, 16, 2050), shape(2, 40, 20, 1500), shape(1, 260, 390, 5200)]).toEqual(['16x16 in 4', '16x16 in 4', '16x16 in 2', '128x128 in 10']);
 });

@@ -5,7 +5,7 @@
  * workgroup memory. An invocation computes TM x TN outputs: with TM = 8 two blocks of 4 rows half a tile apart
  * (likewise columns), read from workgroup memory as vec4s, so one k step is 4 vector reads for 64 FMAs and
  * neighbouring invocations read neighbouring words. Along a LoRA rank (16) each invocation has one row or column.
- * Tiles are as large as the product allows while still giving the GPU about a hundred workgroups. Global
+ * Tiles are as large as the product allows while still giving the GPU about a hundred workgroups (see plan). Global
  * memory is read a tile ahead into registers (the loads overlap the multiplications), as vec4s along whichever
  * dimension is contiguous when it is a multiple of 4 (all of a model's are), else as scalars.
  */
@@ -43,28 +43,21 @@ function allowedTiles(s: GemmShape): Array<[128 | 64 | 16, 128 | 64 | 16]> {
   return CANDIDATES.filter(([bm, bn]) => fits(bm, s.m) && fits(bn, s.n));
 }
 
-/** The largest tiles that still give the GPU MIN_WORKGROUPS workgroups, else the smallest allowed. */
-function tiles(s: GemmShape): [Side, Side] {
-  const allowed = allowedTiles(s);
-  const [bm, bn] = allowed.find(([bm, bn]) => workgroups(s, bm, bn) >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
-  return [SIDES[bm], SIDES[bn]];
-}
-
 /** Below this many workgroups a product with a long k loop is split along k. */
 const SPLIT_BELOW_WORKGROUPS = 256;
 /** Workgroups to aim for once split, and the least k (32 tiles of BK) a part must keep. */
 const SPLIT_TARGET_WORKGROUPS = 512;
 const SPLIT_MIN_K = 32 * BK;
-/** From this k on, the largest tiles, split along k, rather than small tiles that each walk all of k. */
-const LONG_K = 8192;
 
 /**
- * How one product runs: its tiles, and into how many parts k is split. A LoRA gradient such as dA = (dy·B)ᵀ·x
- * ([16, 896] summed over 2,048 tokens) has a dozen workgroups walking k one tile after another while the rest of
- * the GPU idles; split into parts, each a workgroup of its own, then summed by a second kernel, the walk is
- * that many times shorter. A product with workgroups to spare, or a short k, runs in one part. With a very long
- * k (the LM head's input gradient, [441, 896] summed over 151,936 words) the largest tiles, which do the most
- * multiplications per load, are split instead of small tiles being spread over the GPU.
+ * How one product runs: its tiles, and into how many parts k is split. Tiles are the largest that give the GPU
+ * MIN_WORKGROUPS workgroups once k is split as far as it may be (parts of at least SPLIT_MIN_K), else the
+ * smallest allowed. Larger tiles do more multiplications per load, and a split k walks shorter loops: the
+ * attention's dK = dSᵀ·Q ([512, 64] summed over 7 heads x 512 positions) runs as 7 parts of 128 x 64 tiles
+ * rather than 256 workgroups of 64 x 16 outputs each walking 224 tiles of k, and LoRA's dB for up_proj
+ * ([4864, 16] over 2,048 tokens) as 4 parts of 64 x 16 rather than 304 workgroups of 16 x 16 walking 128
+ * tiles. The parts, each a workgroup of its own, are summed by a second kernel. A product with workgroups to
+ * spare runs in one part.
  */
 interface Plan {
   m: Side;
@@ -75,12 +68,13 @@ interface Plan {
 }
 
 export function plan(s: GemmShape): Plan {
-  const largest = allowedTiles(s)[0]!;
-  const [m, n] = s.k >= LONG_K ? [SIDES[largest[0]], SIDES[largest[1]]] : tiles(s);
-  const count = workgroups(s, m.block, n.block);
-  const split = count >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / count), Math.floor(s.k / SPLIT_MIN_K)));
+  const allowed = allowedTiles(s);
+  const maxSplit = Math.max(1, Math.floor(s.k / SPLIT_MIN_K));
+  const [bm, bn] = allowed.find(([bm, bn]) => workgroups(s, bm, bn) * maxSplit >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
+  const count = workgroups(s, bm, bn);
+  const split = count >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / count), maxSplit);
   const kChunk = Math.ceil(Math.ceil(s.k / split) / BK) * BK;
-  return { m, n, split: Math.ceil(s.k / kChunk), kChunk };
+  return { m: SIDES[bm], n: SIDES[bn], split: Math.ceil(s.k / kChunk), kChunk };
 }
 
 /**
