@@ -51,6 +51,37 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     }
   }
 
+  // A low-rank term (LoRA's update) added in the same pass, in the two layouts the LoRA layer uses (x·Wᵀ forward,
+  // dy·W backward) and with either orientation of its right factor: in 128 x 128, 64 x 64 and 16 x 16 tiles,
+  // and added by the sum of split parts (16 x 16 and 128 x 128).
+  const lowRankCases: Array<[number, number, number, number]> = [
+    [1400, 1400, 20, 16],
+    [700, 700, 20, 3],
+    [300, 16, 64, 16],
+    [16, 300, 2100, 5],
+    [260, 390, 5200, 16],
+  ];
+  for (const [m, n, k, r] of lowRankCases) {
+    for (const transposeB of [true, false]) {
+      test(`[${m}, ${n}, ${k}] transposeB=${transposeB} plus a rank-${r} product`, async () => {
+        const a = tf.randomNormal([m, k], 0, 1, 'float32', 1);
+        const b = tf.randomNormal(transposeB ? [n, k] : [k, n], 0, 1, 'float32', 2);
+        const left = tf.randomNormal([m, r], 0, 1, 'float32', 3) as tf.Tensor2D;
+        const rightT = tf.randomNormal([n, r], 0, 1, 'float32', 4) as tf.Tensor2D; // [n, r]
+        const right = tf.transpose(rightT); // [r, n]
+        const bias = tf.randomNormal([n], 0, 1, 'float32', 5);
+        const d = tf.randomNormal([m, n], 0, 1, 'float32', 6);
+        const product = tf.matMul(a, b, false, transposeB);
+        const update = tf.matMul(left, right);
+        const expected = tf.add(product, tf.mul(update, 0.25));
+        await expectClose(gemm(a, b, { transposeB, lowRank: { left, right: rightT, transposeRight: true, scale: 0.25 } }), expected, 1e-5);
+        await expectClose(gemm(a, b, { transposeB, lowRank: { left, right, transposeRight: false, scale: 0.25 } }), expected, 1e-5);
+        const all = gemm(a, b, { transposeB, alpha: 0.5, addend: d, bias, lowRank: { left, right, transposeRight: false, scale: 2 } });
+        await expectClose(all, tf.add(tf.add(tf.mul(tf.add(product, tf.mul(update, 2)), 0.5), d), bias), 1e-5);
+      });
+    }
+  }
+
   test('rank-2 operands and shape errors', async () => {
     const a = tf.randomNormal([5, 4], 0, 1, 'float32', 4);
     const b = tf.randomNormal([6, 4], 0, 1, 'float32', 5);
@@ -58,6 +89,10 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     expect(() => gemm(a, b)).toThrow(/cannot multiply \[5,4\] by \[6,4\]/);
     expect(() => gemm(a, b.expandDims(0))).toThrow(/same rank/);
     expect(() => gemm(a, b, { transposeB: true, bias: tf.zeros([5]) })).toThrow(/the bias must be \[6\], got \[5\]/);
+    const lowRank = { left: tf.zeros([5, 2]) as tf.Tensor2D, right: tf.zeros([2, 6]) as tf.Tensor2D, transposeRight: true, scale: 1 };
+    expect(() => gemm(a, b, { transposeB: true, lowRank })).toThrow(/must be \[5, r\] by \[6, r\], got \[5,2\] by \[2,6\]/);
+    // Right-shaped factors, but a batch of two products.
+    expect(() => gemm(tf.stack([a, a]), b.expandDims(0), { transposeB: true, lowRank: { ...lowRank, transposeRight: false } })).toThrow(/low-rank term for a \[2, 5, 6\] product/);
   });
 });
 

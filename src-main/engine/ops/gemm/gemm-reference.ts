@@ -18,15 +18,34 @@ export interface GemmShape {
 /** Swaps the last two axes: [b, m, n] → [b, n, m]. */
 const swapLast = (t: tf.Tensor3D): tf.Tensor3D => tf.transpose(t, [0, 2, 1]);
 
-/** What gemm adds to alpha · op(A) · op(B): a tensor of the result's shape, and a bias [n] added to every row. */
+/**
+ * A rank-r product added to a single product (batch 1) before alpha scales it: scale · left · op(right), with
+ * left [m, r] and right [n, r] when `transposeRight` (LoRA's B), else [r, n] (LoRA's A).
+ */
+export interface LowRankTerm {
+  left: tf.Tensor2D;
+  right: tf.Tensor2D;
+  transposeRight: boolean;
+  scale: number;
+}
+
+/**
+ * What gemm adds to op(A) · op(B): a low-rank product before alpha scales the sum, then a tensor of the result's
+ * shape, and a bias [n] added to every row.
+ */
 export interface GemmAddends {
+  lowRank: LowRankTerm | null;
   addend: tf.Tensor3D | null;
   bias: tf.Tensor1D | null;
 }
 
-export function gemmReference(a: tf.Tensor3D, b: tf.Tensor3D, { addend, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
+export function gemmReference(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
   return tf.tidy(() => {
     let c = tf.matMul(s.transposeA ? swapLast(a) : a, s.transposeB ? swapLast(b) : b) as tf.Tensor3D; // [batch, m, n]
+    if (lowRank) {
+      const right = lowRank.transposeRight ? tf.transpose(lowRank.right) : lowRank.right; // [r, n]
+      c = tf.add(c, tf.mul(tf.matMul(lowRank.left, right), lowRank.scale)); // [m, n] broadcast over batch 1
+    }
     if (alpha !== 1) c = tf.mul(c, alpha);
     if (addend) c = tf.add(c, addend);
     return bias ? tf.add(c, bias) : c;

@@ -1,5 +1,6 @@
 /**
- * GEMM in WGSL: C = alpha · op(A) · op(B) (+ D) (+ a bias per column), batched, with either operand transposed in place.
+ * GEMM in WGSL: C = alpha · (op(A) · op(B) (+ a low-rank product)) (+ D) (+ a bias per column), batched, with either
+ * operand transposed in place.
  *
  * Each workgroup of 256 invocations (16 x 16) computes a BM x BN tile of C; K is walked in steps of BK through
  * workgroup memory. An invocation computes TM x TN outputs: with TM = 8 two blocks of 4 rows half a tile apart
@@ -147,24 +148,30 @@ function operandLoader(o: Operand) {
   return { declare: Array.from({ length: registers }, (_, j) => `var ${reg(j)} : ${type};`).join(' '), load, store };
 }
 
-/** Which addends a product has. */
+/** Which addends a product has; a low-rank term's right factor is [n, r] ('transposed') or [r, n] ('plain'). */
 interface Extras {
+  lowRank: 'transposed' | 'plain' | null;
   addend: boolean;
   bias: boolean;
 }
 
-/** The WGSL that adds the extras to `value` for output `index` of column `column`. */
+const NO_EXTRAS: Extras = { lowRank: null, addend: false, bias: false };
+
+/** The WGSL that adds the addend and bias to `value` for output `index` of column `column`. */
 function withExtras(value: string, e: Extras, index: string, column: string): string {
   return `${value}${e.addend ? ` + D[${index}]` : ''}${e.bias ? ` + BIAS[${column}]` : ''}`;
 }
 
-const extraInputs = (e: Extras) => [...(e.addend ? ['D'] : []), ...(e.bias ? ['BIAS'] : [])];
+/** WGSL: LOW_RIGHT's element j of column `column` of op(right), [n, r] or [r, n] as stored. */
+const lowRight = (e: Extras, j: string, column: string) => (e.lowRank === 'transposed' ? `LOW_RIGHT[${column} * uniforms.rank + ${j}]` : `LOW_RIGHT[${j} * uniforms.n + ${column}]`);
+
+const extraInputs = (e: Extras) => [...(e.lowRank ? ['LOW_LEFT', 'LOW_RIGHT'] : []), ...(e.addend ? ['D'] : []), ...(e.bias ? ['BIAS'] : [])];
 
 /** The product, or with k split, one partial product per part: [split * batch, M, N], part-major. */
 function gemmProgram(s: GemmShape, p: Plan, extras: Extras): ProgramSpec {
   const { m: ms, n: ns, split } = p;
   const whole = split === 1; // alpha and the extras are applied here, else by the sum of the parts
-  const own: Extras = whole ? extras : { addend: false, bias: false };
+  const own: Extras = whole ? extras : NO_EXTRAS;
   const [BM, BN] = [ms.block, ns.block];
   const a = sideReader(ms, 'As', 'tRow');
   const b = sideReader(ns, 'Bs', 'tCol');
@@ -180,6 +187,14 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras): ProgramSpec {
   const cols = b.names.map((_, c) => c);
   const declare = rows.flatMap((r) => cols.map((c) => `var acc${r}_${c} = 0.0;`)).join(' ');
   const multiply = rows.flatMap((r) => cols.map((c) => `acc${r}_${c} = fma(${a.names[r]}, ${b.names[c]}, acc${r}_${c});`)).join('\n          ');
+  // The low-rank term's r products go into the same accumulators, its factors read straight from global memory.
+  const lowRank = own.lowRank
+    ? `for (var j = 0; j < uniforms.rank; j++) {
+        ${rows.map((r) => `var l${r} = 0.0; { let gm = m0 + ${a.offset(r)}; if (gm < M) { l${r} = uniforms.lowRankScale * LOW_LEFT[gm * uniforms.rank + j]; } }`).join('\n        ')}
+        ${cols.map((c) => `var u${c} = 0.0; { let gn = n0 + ${b.offset(c)}; if (gn < N) { u${c} = ${lowRight(own, 'j', 'gn')}; } }`).join('\n        ')}
+        ${rows.flatMap((r) => cols.map((c) => `acc${r}_${c} = fma(l${r}, u${c}, acc${r}_${c});`)).join('\n        ')}
+      }`
+    : '';
   const store = rows
     .flatMap((r) =>
       cols.map(
@@ -228,10 +243,11 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras): ProgramSpec {
         }
         workgroupBarrier();
       }
+      ${lowRank}
       ${store}
     }`;
   return {
-    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${own.addend}_${own.bias}_${whole}`,
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${own.lowRank}_${own.addend}_${own.bias}_${whole}`,
     inputs: ['A', 'B', ...extraInputs(own)],
     components: [aVec4 ? 4 : 1, bVec4 ? 4 : 1, ...extraInputs(own).map(() => 1)],
     outputShape: [split * s.batch, s.m, s.n],
@@ -252,13 +268,18 @@ const GEMM_UNIFORMS: ProgramSpec['uniforms'] = [
   ['alpha', 'f32'],
   ['batches', 'i32'],
   ['kChunk', 'i32'],
+  ['rank', 'i32'],
+  ['lowRankScale', 'f32'],
 ];
 
-/** C = alpha · (sum of the `split` partial products) (+ the extras), one invocation per element of C. */
+/** C = alpha · (sum of the `split` partial products + the low-rank term) (+ the extras), one invocation per element of C. */
 function sumPartsProgram(size: number, shape: number[], split: number, extras: Extras): ProgramSpec {
   const parts = Array.from({ length: split }, (_, i) => `P[${i} * uniforms.count + index]`).join(' + ');
+  const lowRank = extras.lowRank
+    ? `for (var j = 0; j < uniforms.rank; j++) { low = fma(uniforms.lowRankScale * LOW_LEFT[row * uniforms.rank + j], ${lowRight(extras, 'j', 'column')}, low); }`
+    : '';
   return {
-    key: `tbGemmSum_${split}_${extras.addend}_${extras.bias}`,
+    key: `tbGemmSum_${split}_${extras.lowRank}_${extras.addend}_${extras.bias}`,
     inputs: ['P', ...extraInputs(extras)],
     outputShape: shape,
     ...elementDispatch(size),
@@ -266,11 +287,17 @@ function sumPartsProgram(size: number, shape: number[], split: number, extras: E
       ['count', 'i32'],
       ['alpha', 'f32'],
       ['n', 'i32'],
+      ['rank', 'i32'],
+      ['lowRankScale', 'f32'],
     ],
     code: `
       fn main(index : i32) {
         if (index >= uniforms.count) { return; }
-        result[index] = ${withExtras(`uniforms.alpha * (${parts})`, extras, 'index', 'index % uniforms.n')};
+        let row = index / uniforms.n;
+        let column = index % uniforms.n;
+        var low = 0.0;
+        ${lowRank}
+        result[index] = ${withExtras(`uniforms.alpha * (${parts} + low)`, extras, 'index', 'column')};
       }`,
   };
 }
@@ -278,11 +305,11 @@ function sumPartsProgram(size: number, shape: number[], split: number, extras: E
 /** Programs by shape: building the WGSL text is not free, and a training step asks for the same few hundred times. */
 const programs = new Map<string, { plan: Plan; gemm: ProgramSpec; sum: ProgramSpec | null }>();
 
-export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { addend, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
+export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
   const strideA = a.shape[0] === 1 ? 0 : s.m * s.k;
   const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
-  const extras: Extras = { addend: addend !== null, bias: bias !== null };
-  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.addend}_${extras.bias}`;
+  const extras: Extras = { lowRank: lowRank ? (lowRank.transposeRight ? 'transposed' : 'plain') : null, addend: addend !== null, bias: bias !== null };
+  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.addend}_${extras.bias}`;
   let entry = programs.get(key);
   if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
@@ -292,11 +319,13 @@ export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { addend, bias }: Gem
     programs.set(key, entry);
   }
   const { plan: p, gemm, sum } = entry;
-  const extraTensors: tf.Tensor[] = [...(addend ? [addend] : []), ...(bias ? [bias] : [])]; // in extraInputs' order
-  const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk];
+  // In extraInputs' order.
+  const extraTensors: tf.Tensor[] = [...(lowRank ? [lowRank.left, lowRank.right] : []), ...(addend ? [addend] : []), ...(bias ? [bias] : [])];
+  const [rank, lowRankScale] = lowRank ? [lowRank.left.shape[1], lowRank.scale] : [0, 0];
+  const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk, rank, lowRankScale];
   if (!sum) return runProgram(gemm, [a, b, ...extraTensors], uniforms) as tf.Tensor3D;
   const parts = runProgram(gemm, [a, b], uniforms); // [split * batch, m, n]
-  const c = runProgram(sum, [parts, ...extraTensors], [s.batch * s.m * s.n, alpha, s.n]) as tf.Tensor3D;
+  const c = runProgram(sum, [parts, ...extraTensors], [s.batch * s.m * s.n, alpha, s.n, rank, lowRankScale]) as tf.Tensor3D;
   parts.dispose();
   return c;
 }

@@ -1,13 +1,13 @@
 /**
- * `gemm(a, b, options)` = alpha · op(a) · op(b) (+ addend) (+ bias), the one matrix product of the model: WGSL on
- * webgpu, plain tfjs ops elsewhere. No gradient of its own: the differentiable products (frozen-linear.ts,
+ * `gemm(a, b, options)` = alpha · (op(a) · op(b) (+ a low-rank product)) (+ addend) (+ bias), the one matrix
+ * product of the model: WGSL on webgpu, plain tfjs ops elsewhere. No gradient of its own: the differentiable products (frozen-linear.ts,
  * the LoRA and attention ops) are built from it, their backward passes being products too.
  * a: [batch, m, k] ([batch, k, m] transposed); b: [batch or 1, k, n] ([.., n, k] transposed); rank 2 means batch 1.
  * On an H100 a training step with the WGSL kernel ran 2.2x as fast as with tfjs's matMul (bench/results/h100/ab-gemm-*).
  */
 import * as tf from '../../backend/tf';
 import { onWebgpu } from '../webgpu-kernel';
-import { gemmReference, type GemmShape } from './gemm-reference';
+import { gemmReference, type GemmShape, type LowRankTerm } from './gemm-reference';
 import { gemmWebgpu } from './gemm-webgpu';
 
 export interface GemmOptions {
@@ -18,9 +18,14 @@ export interface GemmOptions {
   addend?: tf.Tensor | null;
   /** Added to every row of the product (a linear layer's bias): [n]. */
   bias?: tf.Tensor | null;
+  /**
+   * A LoRA update added to a single product before alpha: scale · left · op(right), left [m, r], right [n, r]
+   * when transposeRight, else [r, n]. The one pass writes base and update together.
+   */
+  lowRank?: LowRankTerm | null;
 }
 
-export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, addend = null, bias = null }: GemmOptions = {}): tf.Tensor {
+export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, addend = null, bias = null, lowRank = null }: GemmOptions = {}): tf.Tensor {
   const rank = a.rank;
   if (rank !== 2 && rank !== 3) throw new Error(`gemm: a must have rank 2 or 3, got shape [${a.shape}]`);
   if (b.rank !== rank) throw new Error(`gemm: a [${a.shape}] and b [${b.shape}] must have the same rank`);
@@ -31,9 +36,18 @@ export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transpose
     const [kb, n] = transposeB ? [b3.shape[2], b3.shape[1]] : [b3.shape[1], b3.shape[2]];
     if (k !== kb || (b3.shape[0] !== batch && b3.shape[0] !== 1)) throw new Error(`gemm: cannot multiply [${a.shape}]${transposeA ? 'ᵀ' : ''} by [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
     if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) throw new Error(`gemm: the bias must be [${n}], got [${bias.shape}]`);
+    if (lowRank) checkLowRank(lowRank, batch, m, n);
     const shape: GemmShape = { batch, m, n, k, transposeA, transposeB };
-    const extra = { addend: addend ? (addend.reshape([batch, m, n]) as tf.Tensor3D) : null, bias: bias as tf.Tensor1D | null }; // addend [batch, m, n]
+    const extra = { lowRank, addend: addend ? (addend.reshape([batch, m, n]) as tf.Tensor3D) : null, bias: bias as tf.Tensor1D | null }; // addend [batch, m, n]
     const c = onWebgpu() ? gemmWebgpu(a3, b3, extra, shape, alpha) : gemmReference(a3, b3, extra, shape, alpha); // [batch, m, n]
     return rank === 2 ? c.reshape([m, n]) : c;
   });
+}
+
+function checkLowRank({ left, right, transposeRight }: LowRankTerm, batch: number, m: number, n: number): void {
+  const r = left.shape[1];
+  const [rn, rr] = transposeRight ? right.shape : [right.shape[1], right.shape[0]];
+  if (batch !== 1 || left.rank !== 2 || right.rank !== 2 || left.shape[0] !== m || rn !== n || rr !== r) {
+    throw new Error(`gemm: a low-rank term for a [${batch}, ${m}, ${n}] product must be [${m}, r] by [${transposeRight ? `${n}, r` : `r, ${n}`}], got [${left.shape}] by [${right.shape}]`);
+  }
 }
