@@ -17,9 +17,9 @@ describe('tuneboard bench', () => {
     expect(r.tokensPerSecond).toBeGreaterThan(0);
     const { total, forward, backward, optimizer } = r.stepSeconds;
     expect(forward + backward + optimizer).toBeCloseTo(total, 6);
-    // On wasm the work runs as it is queued: queueing is most of forward + backward.
-    expect(r.queueSeconds).toBeGreaterThan(0.5 * (forward + backward));
-    expect(r.queueSeconds).toBeLessThanOrEqual(forward + backward);
+    // On wasm the work runs as it is queued: queueing is most of the step.
+    expect(r.queueSeconds).toBeGreaterThan(0.5 * total);
+    expect(r.queueSeconds).toBeLessThanOrEqual(total);
     expect(r.peakMemory.kind).toBe('process');
     const saved = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(saved).toEqual([expect.stringMatching(/-demo-wasm-b1x16\.json$/)]);

@@ -105,7 +105,7 @@ function human(r: BenchResult): string {
     `${Math.round(r.tokensPerSecond)} tokens/s · step ${ms(r.stepSeconds.total)} (forward ${ms(r.stepSeconds.forward)}, backward ${ms(r.stepSeconds.backward)}, optimizer ${ms(r.stepSeconds.optimizer)})`,
     ...(r.backend === 'webgpu' || r.backend === 'tensorflow'
       ? [
-          `JavaScript queued forward and backward in ${ms(r.queueSeconds)} of their ${ms(r.stepSeconds.forward + r.stepSeconds.backward)} (when the two are close, the GPU waits on JavaScript)` +
+          `JavaScript queued the step in ${ms(r.queueSeconds)} of its ${ms(r.stepSeconds.total)} (when the two are close, the GPU waits on JavaScript)` +
             (r.dispatchesPerStep === null ? '' : `; ${Math.round(r.dispatchesPerStep)} GPU programs a step`),
         ]
       : []),

@@ -16,7 +16,7 @@ import { buildModel } from '../model/load-model';
 import { causalLmLossSum } from '../model/loss';
 import { seededRandom } from '../seeded-random';
 import { AdamW } from '../train/adamw';
-import { clipByGlobalNorm } from '../train/gradients';
+import { queueUpdate } from '../train/gradients';
 import { versions } from '../version';
 import { GpuUsage, totalByKernel, type ProgramTime } from './gpu-usage';
 import { cutShape, type ShapeCut, type ShapeName } from './model-shapes';
@@ -50,11 +50,14 @@ export interface BenchResult {
   readonly gradientCheckpointing: boolean;
   readonly trainableParameters: number;
   readonly tokensPerSecond: number;
-  /** Mean seconds per training step and its parts (forward timed on its own, backward = forward+backward − forward). */
+  /**
+   * Mean seconds per training step and its parts: forward and forward+backward each timed on its own (backward is
+   * their difference), optimizer what the rest of the step adds (its update is queued behind the backward pass).
+   */
   readonly stepSeconds: { readonly total: number; readonly forward: number; readonly backward: number; readonly optimizer: number };
   /**
-   * Mean seconds the JavaScript thread took to queue a step's forward and backward work (a GPU backend returns
-   * before the GPU has run it). Near forward + backward, the GPU is waiting on the host (op dispatch, tfjs's
+   * Mean seconds the JavaScript thread took to queue a step (forward, backward and the update; a GPU backend
+   * returns before the GPU has run it). Near the step's time, the GPU is waiting on the host (op dispatch, tfjs's
    * bookkeeping), and faster kernels would not help; on wasm and cpu the work itself runs on this thread.
    */
   readonly queueSeconds: number;
@@ -80,7 +83,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
   const memory = new MemoryProbe(backend.name);
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
-  const times = { total: 0, forward: 0, backward: 0, optimizer: 0, queue: 0 };
+  const times = { total: 0, forward: 0, forwardBackward: 0, queue: 0 };
   const gpu = new GpuUsage();
   let timedPrograms = 0;
   let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
@@ -94,9 +97,8 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       await memory.read();
       if (i >= o.warmup) {
         times.total += t.total;
-        times.backward += t.forwardBackward;
-        times.optimizer += t.optimizer;
         times.queue += t.queue;
+        times.forwardBackward += await timeForwardBackward(model, batch, params, o.gradientCheckpointing);
         times.forward += await timeForward(model, batch);
       }
       o.onStep?.(i + 1, o.warmup + o.steps);
@@ -122,7 +124,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       gradientCheckpointing: o.gradientCheckpointing,
       trainableParameters: adapter.trainableParameterCount(),
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
-      stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.backward - times.forward), optimizer: mean(times.optimizer) },
+      stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.forwardBackward - times.forward), optimizer: mean(times.total - times.forwardBackward) },
       queueSeconds: mean(times.queue),
       dispatchesPerStep: gpu.watching ? mean(timedPrograms) : null,
       ...bufferPeaks(gpu.stop()),
@@ -166,30 +168,36 @@ async function source(model: BenchOptions['model']): Promise<{ config: ModelConf
 function randomBatch(batch: number, seq: number, vocab: number) {
   const random = seededRandom(7);
   const values = Int32Array.from({ length: batch * seq }, () => Math.floor(random() * vocab));
-  return { ids: tf.keep(tf.tensor2d(values, [batch, seq], 'int32')), labels: values };
+  // Each row's first token has no prediction for it: the loss is a mean over the rest.
+  return { ids: tf.keep(tf.tensor2d(values, [batch, seq], 'int32')), labels: values, tokens: batch * (seq - 1) };
 }
 
 type Batch = ReturnType<typeof randomBatch>;
 
+/**
+ * One training step as the trainer runs it (trainer.ts): forward and backward, the update queued behind them
+ * (gradients.ts), then the loss and the norm read. It ends when a small updated weight can be read.
+ */
 async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW, recomputeLayers: boolean) {
   const t0 = performance.now();
   const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
-  const queued = performance.now();
-  await value.data();
   const flat = optimizer.flatten(new Map(params.map((p) => [p.key, grads[p.variable.name]!])));
   tf.dispose(Object.values(grads));
-  // Reading one gradient value waits for the whole backward pass (GPU backends run asynchronously).
-  const first = flat.slice([0], [1]);
-  await first.data();
-  first.dispose();
-  const t1 = performance.now();
-  const { clipped } = await clipByGlobalNorm(flat, 1);
-  optimizer.applyFlat(clipped, 1e-4);
-  // Reading a small updated weight waits for the queued update.
-  await params[params.length - 1]!.variable.data();
-  const t2 = performance.now();
-  tf.dispose([value, flat, clipped]);
-  return { total: (t2 - t0) / 1000, forwardBackward: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000, queue: (queued - t0) / 1000 };
+  const norm = queueUpdate(optimizer, flat, batch.tokens, 1, 1e-4);
+  flat.dispose();
+  const queued = performance.now();
+  await Promise.all([value.data(), norm.data(), params[params.length - 1]!.variable.data()]);
+  tf.dispose([value, norm]);
+  return { total: (performance.now() - t0) / 1000, queue: (queued - t0) / 1000 };
+}
+
+/** Forward and backward alone, synchronised on their result (reading the loss waits for the queued backward pass). */
+async function timeForwardBackward(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, recomputeLayers: boolean): Promise<number> {
+  const t0 = performance.now();
+  const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
+  await value.data();
+  tf.dispose([value, ...Object.values(grads)]);
+  return (performance.now() - t0) / 1000;
 }
 
 async function timeForward(model: CausalLM, batch: Batch): Promise<number> {

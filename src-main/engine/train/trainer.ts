@@ -17,7 +17,7 @@ import { AdamW } from './adamw';
 import { saveCheckpoint, type SavedCheckpoint } from './checkpoint';
 import type { DataOrder } from './data-order';
 import { evaluateLoss } from './evaluate';
-import { clipByGlobalNorm } from './gradients';
+import { queueUpdate } from './gradients';
 import { learningRate, type Schedule } from './lr-schedule';
 import type { RunFiles } from './run-files';
 
@@ -122,7 +122,7 @@ async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promi
   const variables = params.map((p) => p.variable);
   // The step's gradients summed over its micro-batches, as one flat vector.
   let summed: tf.Tensor1D | null = null;
-  let lossSum = 0;
+  const losses: tf.Tensor[] = []; // read once the whole step is queued (see gradients.ts)
   let tokens = 0;
   let inputTokens = 0;
   const microBatches = s.order.step(step);
@@ -132,9 +132,8 @@ async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promi
     if (batch.tokens === 0) continue;
     s.adapter.setTraining(deriveSeed(s.config.seed, step, i));
     const { value, grads: g } = microBatchGradients(s.model, batch, variables, s.config.gradient_checkpointing);
-    lossSum += (await value.data())[0]!;
+    losses.push(value);
     tokens += batch.tokens;
-    value.dispose();
     const flat = optimizer.flatten(new Map(params.map((p) => [p.key, g[p.variable.name]!])));
     tf.dispose(Object.values(g));
     if (summed) {
@@ -151,11 +150,12 @@ async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promi
     // Nothing supervised in this step (every answer cut off by cutoff_len): no update, as there is no gradient.
     return { loss: NaN, gradNorm: 0, lr, tokens, inputTokens };
   }
-  const normalised = summed.div(tokens) as tf.Tensor1D;
-  const { norm, clipped } = await clipByGlobalNorm(normalised, s.config.max_grad_norm);
-  optimizer.applyFlat(clipped, lr);
-  tf.dispose([summed, normalised, clipped]);
-  return { loss: lossSum / tokens, gradNorm: norm, lr, tokens, inputTokens };
+  const norm = queueUpdate(optimizer, summed, tokens, s.config.max_grad_norm, lr);
+  summed.dispose();
+  const lossSum = (await Promise.all(losses.map((l) => l.data()))).reduce((a, l) => a + l[0]!, 0);
+  const gradNorm = (await norm.data())[0]!;
+  tf.dispose([...losses, norm]);
+  return { loss: lossSum / tokens, gradNorm, lr, tokens, inputTokens };
 }
 
 function microBatchGradients(model: CausalLM, batch: Batch, variables: tf.Variable[], recomputeLayers: boolean) {
