@@ -60,17 +60,20 @@ describe.each(KERNEL_BACKENDS)('fused ops on %s', (backend) => {
     await expectSameOp((x) => rope(x as tf.Tensor4D, cos, sin), plain, [random([2, T, 3, D], 5)]);
   });
 
-  test('groupedAttention with grouped heads and a per-batch causal and padding mask (probabilities recomputed backward)', async () => {
-    const [B, H, KV, T, D] = [2, 4, 2, 5, 8];
-    const bias = tf.tensor5d(Float32Array.from({ length: B * T * T }, (_, i) => ((i % T) > Math.floor(i / T) % T || i === 2 * T * T - 1 ? -1e9 : 0)), [B, 1, 1, T, T]);
-    const plain = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => {
-      // Query head h reads KV head h / (H / KV), as transformers' repeat_kv lays them out.
-      const repeat = (x: tf.Tensor) => tf.concat(Array.from({ length: H }, (_, h) => tf.slice(x, [0, Math.floor(h / (H / KV)), 0, 0], [B, 1, T, D])), 1); // [B, H, T, D]
-      const scores = tf.mul(tf.matMul(q, repeat(k), false, true), 1 / Math.sqrt(D)); // [B, H, T, T]
-      return tf.matMul(tf.softmax(tf.add(scores, tf.reshape(bias, [B, 1, T, T]))), repeat(v));
-    };
-    await expectSameOp((q, k, v) => groupedAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, bias, KV), plain, [random([B, H, T, D], 6), random([B, KV, T, D], 7), random([B, KV, T, D], 8)]);
-  });
+  // T = 5 fits one tile; at T = 100 the causal products on webgpu skip tiles past their queries.
+  for (const T of [5, 100]) {
+    test(`groupedAttention with grouped heads and a per-batch causal and padding mask over ${T} positions (probabilities recomputed backward)`, async () => {
+      const [B, H, KV, D] = [2, 4, 2, 8];
+      const bias = tf.tensor5d(Float32Array.from({ length: B * T * T }, (_, i) => ((i % T) > Math.floor(i / T) % T || i === 2 * T * T - 1 ? -1e9 : 0)), [B, 1, 1, T, T]);
+      const plain = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => {
+        // Query head h reads KV head h / (H / KV), as transformers' repeat_kv lays them out.
+        const repeat = (x: tf.Tensor) => tf.concat(Array.from({ length: H }, (_, h) => tf.slice(x, [0, Math.floor(h / (H / KV)), 0, 0], [B, 1, T, D])), 1); // [B, H, T, D]
+        const scores = tf.mul(tf.matMul(q, repeat(k), false, true), 1 / Math.sqrt(D)); // [B, H, T, T]
+        return tf.matMul(tf.softmax(tf.add(scores, tf.reshape(bias, [B, 1, T, T]))), repeat(v));
+      };
+      await expectSameOp((q, k, v) => groupedAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, bias, KV, true), plain, [random([B, H, T, D], 6), random([B, KV, T, D], 7), random([B, KV, T, D], 8)]);
+    });
+  }
 
   test('lowRankLinear: x·Wᵀ + b + scale · (x′·Aᵀ)·Bᵀ, gradients for x, A, B, and for x′ when it is not x', async () => {
     const [n, inF, outF, r] = [9, 5, 7, 3];

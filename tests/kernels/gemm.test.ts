@@ -82,6 +82,40 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     }
   }
 
+  // Causal attention: rows are query positions in groups of T (heads stacked), the other side key positions.
+  /** 1 where key s is visible from row r (s ≤ r mod T), else 0: [rows, T]. */
+  const visible = (rows: number, T: number) => tf.tensor2d(Float32Array.from({ length: rows * T }, (_, i) => (i % T <= Math.floor(i / T) % T ? 1 : 0)), [rows, T]);
+  // [batch, heads x T, T, n]: 128 x 64 tiles that straddle two heads (T = 200), 16 x 16 ones, and k split in two.
+  for (const [batch, rows, T, n] of [
+    [8, 1400, 200, 128],
+    [1, 150, 50, 32],
+    [1, 2048, 1024, 16],
+  ]) {
+    test(`[${batch}, ${rows}, ${n}] over k = ${T} with A zero past each row's position: causal 'k' skips those products`, async () => {
+      const a = tf.mul(tf.randomNormal([batch, rows, T], 0, 1, 'float32', 1), visible(rows, T)); // like attention probabilities
+      const b = tf.randomNormal([batch, T, n], 0, 1, 'float32', 2);
+      await expectClose(gemm(a, b, { causal: { part: 'k', period: T } }), tf.matMul(a, b), 1e-5);
+    });
+  }
+  // [batch, heads x T, T] scores over k = 64: 64 x 16 tiles, and 128 x 128 ones.
+  for (const [batch, rows, T] of [
+    [2, 600, 300],
+    [4, 1024, 512],
+  ]) {
+    test(`[${batch}, ${rows}, ${T}] scores: causal 'output' gives every entry up to each row's position`, async () => {
+      const q = tf.randomNormal([batch, rows, 64], 0, 1, 'float32', 1);
+      const k = tf.randomNormal([batch, T, 64], 0, 1, 'float32', 2);
+      const got = gemm(q, k, { transposeB: true, alpha: 0.125, causal: { part: 'output', period: T } });
+      const want = tf.mul(tf.matMul(q, k, false, true), 0.125);
+      const mask = visible(rows, T);
+      await expectClose(tf.mul(got, mask), tf.mul(want, mask), 1e-5);
+      // Past a row's position an entry is the product or, in a tile wholly past it, 0: the first row's last key.
+      const past = Array.from(await got.data());
+      expect(past.every(Number.isFinite)).toBe(true);
+      if (backend === 'webgpu') expect(past[T - 1]).toBe(0);
+    });
+  }
+
   test('rank-2 operands and shape errors', async () => {
     const a = tf.randomNormal([5, 4], 0, 1, 'float32', 4);
     const b = tf.randomNormal([6, 4], 0, 1, 'float32', 5);
@@ -91,6 +125,8 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     expect(() => gemm(a, b, { transposeB: true, bias: tf.zeros([5]) })).toThrow(/the bias must be \[6\], got \[5\]/);
     const lowRank = { left: tf.zeros([5, 2]) as tf.Tensor2D, right: tf.zeros([2, 6]) as tf.Tensor2D, transposeRight: true, scale: 1 };
     expect(() => gemm(a, b, { transposeB: true, lowRank })).toThrow(/must be \[5, r\] by \[6, r\], got \[5,2\] by \[2,6\]/);
+    expect(() => gemm(a, b, { transposeB: true, causal: { part: 'output', period: 5 } })).toThrow(/a causal 'output' product over 5 positions needs n = 5, got m 5, n 6, k 4/);
+    expect(() => gemm(tf.zeros([4, 5]), b, { transposeA: true, transposeB: true, causal: { part: 'k', period: 4 } })).toThrow(/needs k = 4 and a untransposed, got m 5, n 6, k 4, a transposed/);
     // Right-shaped factors, but a batch of two products.
     expect(() => gemm(tf.stack([a, a]), b.expandDims(0), { transposeB: true, lowRank: { ...lowRank, transposeRight: false } })).toThrow(/low-rank term for a \[2, 5, 6\] product/);
   });

@@ -39,7 +39,8 @@ export class Attention {
       let kRot = this.rope.apply(k, ctx.cos, ctx.sin); // [B, KV, T, D]
       let vT = transpose(v, [0, 2, 1, 3]); // [B, KV, T, D]
       if (ctx.cache) ({ k: kRot, v: vT } = ctx.cache.append(this.layerIndex, kRot, vT)); // [B, KV, S, D]
-      const out = groupedAttention(qRot, kRot, vT, ctx.bias, KV); // [B, H, T, D]
+      // attentionBias hides every key past its query: without cached keys, that is causal attention's triangle.
+      const out = groupedAttention(qRot, kRot, vT, ctx.bias, KV, kRot.shape[2] === T); // [B, H, T, D]
       const merged = reshape(transpose(out, [0, 2, 1, 3]), [B, T, H * D]); // [B, T, H*D]
       return this.proj.o_proj.apply(merged) as tf.Tensor3D;
     });

@@ -30,6 +30,18 @@ export interface LowRankTerm {
 }
 
 /**
+ * What causal attention's products promise, for rows that are query positions stacked in groups of `period` (the
+ * sequence length) against key positions 0 .. period − 1: 'output', the result's entries past their row's query
+ * position are not needed (a tile wholly past it is left 0); 'k', A's entries past the row's query position are
+ * 0, so their products are skipped. Either way every needed entry is what it would be without the promise; the
+ * reference ignores it.
+ */
+export interface Causal {
+  part: 'output' | 'k';
+  period: number;
+}
+
+/**
  * What gemm adds to op(A) · op(B): a low-rank product before alpha scales the sum, then a tensor of the result's
  * shape, and a bias [n] added to every row.
  */

@@ -11,7 +11,7 @@
  * dimension is contiguous when it is a multiple of 4 (all of a model's are), else as scalars.
  */
 import { elementDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
-import type { GemmAddends, GemmShape } from './gemm-reference';
+import type { Causal, GemmAddends, GemmShape } from './gemm-reference';
 import type * as tf from '../../backend/tf';
 
 const BK = 16;
@@ -167,8 +167,23 @@ const lowRight = (e: Extras, j: string, column: string) => (e.lowRank === 'trans
 
 const extraInputs = (e: Extras) => [...(e.lowRank ? ['LOW_LEFT', 'LOW_RIGHT'] : []), ...(e.addend ? ['D'] : []), ...(e.bias ? ['BIAS'] : [])];
 
+/**
+ * WGSL for the k tiles a workgroup walks, `kTiles`. Without causal structure, all of its part (a uniform, so the
+ * barriers stay in uniform control flow: tfjs passes workgroupId through a private variable, which WGSL cannot
+ * prove uniform). With it, those up to the tile's last query position ('k'), or none for an output tile wholly
+ * past it ('output'), made uniform by workgroupUniformLoad.
+ */
+function kTileCount(causal: Causal['part'] | null, BM: number): string {
+  if (!causal) return `let kTiles = uniforms.kChunk / ${BK};`;
+  const lastQuery = `let first = m0 % uniforms.causalPeriod; let last = select(uniforms.causalPeriod - 1, first + ${BM - 1}, first + ${BM - 1} < uniforms.causalPeriod);`;
+  const count = causal === 'k' ? `max(0, min(kEnd, last + 1) - kBegin + ${BK - 1}) / ${BK}` : `select(uniforms.kChunk / ${BK}, 0, n0 > last)`;
+  return `${lastQuery}
+      if (tid == 0) { causalTiles = ${count}; }
+      let kTiles = workgroupUniformLoad(&causalTiles);`;
+}
+
 /** The product, or with k split, one partial product per part: [split * batch, M, N], part-major. */
-function gemmProgram(s: GemmShape, p: Plan, extras: Extras): ProgramSpec {
+function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part'] | null): ProgramSpec {
   const { m: ms, n: ns, split } = p;
   const whole = split === 1; // alpha and the extras are applied here, else by the sum of the parts
   const own: Extras = whole ? extras : NO_EXTRAS;
@@ -206,6 +221,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras): ProgramSpec {
   const code = `
     ${a.declare}
     ${b.declare}
+    ${causal ? 'var<workgroup> causalTiles : i32;' : ''}
     fn main() {
       let M = uniforms.m; let N = uniforms.n; let K = uniforms.k;
       let z = i32(workgroupId.z); // part * batches + batch
@@ -223,9 +239,8 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras): ProgramSpec {
       ${loadA.declare} ${loadB.declare}
       ${loadA.load('kBegin')}
       ${loadB.load('kBegin')}
-      // Counted in tiles from a uniform so that the barriers stay in uniform control flow (tfjs passes workgroupId
-      // through a private variable, which WGSL cannot prove uniform); the last part's extra tiles read zeros.
-      let kTiles = uniforms.kChunk / ${BK};
+      // The last part's extra tiles read zeros.
+      ${kTileCount(causal, BM)}
       for (var t = 0; t < kTiles; t++) {
         let k0 = kBegin + t * ${BK};
         ${loadA.store}
@@ -247,7 +262,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras): ProgramSpec {
       ${store}
     }`;
   return {
-    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${own.lowRank}_${own.addend}_${own.bias}_${whole}`,
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${own.lowRank}_${own.addend}_${own.bias}_${whole}_${causal}`,
     inputs: ['A', 'B', ...extraInputs(own)],
     components: [aVec4 ? 4 : 1, bVec4 ? 4 : 1, ...extraInputs(own).map(() => 1)],
     outputShape: [split * s.batch, s.m, s.n],
@@ -270,6 +285,7 @@ const GEMM_UNIFORMS: ProgramSpec['uniforms'] = [
   ['kChunk', 'i32'],
   ['rank', 'i32'],
   ['lowRankScale', 'f32'],
+  ['causalPeriod', 'i32'],
 ];
 
 /** C = alpha · (sum of the `split` partial products + the low-rank term) (+ the extras), one invocation per element of C. */
@@ -305,24 +321,24 @@ function sumPartsProgram(size: number, shape: number[], split: number, extras: E
 /** Programs by shape: building the WGSL text is not free, and a training step asks for the same few hundred times. */
 const programs = new Map<string, { plan: Plan; gemm: ProgramSpec; sum: ProgramSpec | null }>();
 
-export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
+export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend, bias }: GemmAddends, s: GemmShape, alpha: number, causal: Causal | null): tf.Tensor3D {
   const strideA = a.shape[0] === 1 ? 0 : s.m * s.k;
   const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
   const extras: Extras = { lowRank: lowRank ? (lowRank.transposeRight ? 'transposed' : 'plain') : null, addend: addend !== null, bias: bias !== null };
-  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.addend}_${extras.bias}`;
+  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.addend}_${extras.bias}_${causal?.part}`;
   let entry = programs.get(key);
   if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
     const p = plan(s);
     const size = s.batch * s.m * s.n;
-    entry = { plan: p, gemm: gemmProgram(s, p, extras), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, extras) : null };
+    entry = { plan: p, gemm: gemmProgram(s, p, extras, causal?.part ?? null), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, extras) : null };
     programs.set(key, entry);
   }
   const { plan: p, gemm, sum } = entry;
   // In extraInputs' order.
   const extraTensors: tf.Tensor[] = [...(lowRank ? [lowRank.left, lowRank.right] : []), ...(addend ? [addend] : []), ...(bias ? [bias] : [])];
   const [rank, lowRankScale] = lowRank ? [lowRank.left.shape[1], lowRank.scale] : [0, 0];
-  const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk, rank, lowRankScale];
+  const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk, rank, lowRankScale, causal?.period ?? 0];
   if (!sum) return runProgram(gemm, [a, b, ...extraTensors], uniforms) as tf.Tensor3D;
   const parts = runProgram(gemm, [a, b], uniforms); // [split * batch, m, n]
   const c = runProgram(sum, [parts, ...extraTensors], [s.batch * s.m * s.n, alpha, s.n, rank, lowRankScale]) as tf.Tensor3D;

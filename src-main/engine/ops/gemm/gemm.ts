@@ -7,7 +7,7 @@
  */
 import * as tf from '../../backend/tf';
 import { onWebgpu } from '../webgpu-kernel';
-import { gemmReference, type GemmShape, type LowRankTerm } from './gemm-reference';
+import { gemmReference, type Causal, type GemmShape, type LowRankTerm } from './gemm-reference';
 import { gemmWebgpu } from './gemm-webgpu';
 
 export interface GemmOptions {
@@ -23,9 +23,11 @@ export interface GemmOptions {
    * when transposeRight, else [r, n]. The one pass writes base and update together.
    */
   lowRank?: LowRankTerm | null;
+  /** Causal attention's structure, which lets the WGSL kernel skip work (see Causal). */
+  causal?: Causal | null;
 }
 
-export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, addend = null, bias = null, lowRank = null }: GemmOptions = {}): tf.Tensor {
+export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, addend = null, bias = null, lowRank = null, causal = null }: GemmOptions = {}): tf.Tensor {
   const rank = a.rank;
   if (rank !== 2 && rank !== 3) throw new Error(`gemm: a must have rank 2 or 3, got shape [${a.shape}]`);
   if (b.rank !== rank) throw new Error(`gemm: a [${a.shape}] and b [${b.shape}] must have the same rank`);
@@ -37,9 +39,12 @@ export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transpose
     if (k !== kb || (b3.shape[0] !== batch && b3.shape[0] !== 1)) throw new Error(`gemm: cannot multiply [${a.shape}]${transposeA ? 'ᵀ' : ''} by [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
     if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) throw new Error(`gemm: the bias must be [${n}], got [${bias.shape}]`);
     if (lowRank) checkLowRank(lowRank, batch, m, n);
+    if (causal && (causal.part === 'output' ? n !== causal.period : transposeA || k !== causal.period)) {
+      throw new Error(`gemm: a causal '${causal.part}' product over ${causal.period} positions needs ${causal.part === 'output' ? `n = ${causal.period}` : `k = ${causal.period} and a untransposed`}, got m ${m}, n ${n}, k ${k}${transposeA ? ', a transposed' : ''}`);
+    }
     const shape: GemmShape = { batch, m, n, k, transposeA, transposeB };
     const extra = { lowRank, addend: addend ? (addend.reshape([batch, m, n]) as tf.Tensor3D) : null, bias: bias as tf.Tensor1D | null }; // addend [batch, m, n]
-    const c = onWebgpu() ? gemmWebgpu(a3, b3, extra, shape, alpha) : gemmReference(a3, b3, extra, shape, alpha); // [batch, m, n]
+    const c = onWebgpu() ? gemmWebgpu(a3, b3, extra, shape, alpha, causal) : gemmReference(a3, b3, extra, shape, alpha); // [batch, m, n]
     return rank === 2 ? c.reshape([m, n]) : c;
   });
 }
