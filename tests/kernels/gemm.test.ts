@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
-import { plan } from '../../src-main/engine/ops/gemm/gemm-webgpu';
+import { plan } from '../../src-main/engine/ops/gemm/gemm-plan';
 import { KERNEL_BACKENDS } from './kernel-backends';
 import { expectClose } from '../expect-close';
 
