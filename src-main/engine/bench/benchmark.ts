@@ -51,8 +51,9 @@ export interface BenchResult {
   readonly trainableParameters: number;
   readonly tokensPerSecond: number;
   /**
-   * Mean seconds per training step and its parts: forward and forward+backward each timed on its own (backward is
-   * their difference), optimizer what the rest of the step adds (its update is queued behind the backward pass).
+   * Mean seconds per training step (as the trainer runs it), and its parts each timed on its own: forward,
+   * backward (forward+backward less forward) and optimizer (the update). The step queues its update behind the
+   * backward pass, so on a GPU the parts can add up to more than the step.
    */
   readonly stepSeconds: { readonly total: number; readonly forward: number; readonly backward: number; readonly optimizer: number };
   /**
@@ -83,7 +84,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
   const memory = new MemoryProbe(backend.name);
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
-  const times = { total: 0, forward: 0, forwardBackward: 0, queue: 0 };
+  const times = { total: 0, forward: 0, forwardBackward: 0, update: 0, queue: 0 };
   const gpu = new GpuUsage();
   let timedPrograms = 0;
   let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
@@ -98,7 +99,9 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       if (i >= o.warmup) {
         times.total += t.total;
         times.queue += t.queue;
-        times.forwardBackward += await timeForwardBackward(model, batch, params, o.gradientCheckpointing);
+        const parts = await timeParts(model, batch, params, optimizer, o.gradientCheckpointing);
+        times.forwardBackward += parts.forwardBackward;
+        times.update += parts.update;
         times.forward += await timeForward(model, batch);
       }
       o.onStep?.(i + 1, o.warmup + o.steps);
@@ -124,7 +127,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       gradientCheckpointing: o.gradientCheckpointing,
       trainableParameters: adapter.trainableParameterCount(),
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
-      stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.forwardBackward - times.forward), optimizer: mean(times.total - times.forwardBackward) },
+      stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.forwardBackward - times.forward), optimizer: mean(times.update) },
       queueSeconds: mean(times.queue),
       dispatchesPerStep: gpu.watching ? mean(timedPrograms) : null,
       ...bufferPeaks(gpu.stop()),
@@ -191,13 +194,21 @@ async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraA
   return { total: (performance.now() - t0) / 1000, queue: (queued - t0) / 1000 };
 }
 
-/** Forward and backward alone, synchronised on their result (reading the loss waits for the queued backward pass). */
-async function timeForwardBackward(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, recomputeLayers: boolean): Promise<number> {
+/**
+ * Forward and backward alone, synchronised on their result (reading the loss waits for the queued backward
+ * pass), then the update alone (flattening, clipping, AdamW, the split back into the weights), synchronised too.
+ */
+async function timeParts(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW, recomputeLayers: boolean) {
   const t0 = performance.now();
   const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
   await value.data();
+  const t1 = performance.now();
+  const flat = optimizer.flatten(new Map(params.map((p) => [p.key, grads[p.variable.name]!])));
   tf.dispose([value, ...Object.values(grads)]);
-  return (performance.now() - t0) / 1000;
+  const norm = queueUpdate(optimizer, flat, batch.tokens, 1, 1e-4);
+  await Promise.all([norm.data(), params[params.length - 1]!.variable.data()]);
+  tf.dispose([flat, norm]);
+  return { forwardBackward: (t1 - t0) / 1000, update: (performance.now() - t1) / 1000 };
 }
 
 async function timeForward(model: CausalLM, batch: Batch): Promise<number> {
