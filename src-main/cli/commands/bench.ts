@@ -121,8 +121,15 @@ function profileLines(profile: readonly ProgramTime[], what: string): string[] {
   const total = profile.reduce((a, k) => a + k.ms, 0);
   const rest = profile.slice(shown);
   const line = (ms: number, calls: number, name: string) => `  ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}% ${String(calls).padStart(5)} calls  ${name}`;
+  // By kind of program (our kernel's key up to its variant, or tfjs's class): where the time goes, in one line.
+  const kinds = new Map<string, number>();
+  for (const k of profile) {
+    const kind = k.kernel.split(/[_(]/)[0]!;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + k.ms);
+  }
+  const byKind = [...kinds].sort((a, b) => b[1] - a[1]).map(([kind, ms]) => `${kind} ${((100 * ms) / total).toFixed(1)}%`);
   return [
-    `${what} (one step, ${total.toFixed(1)} ms in all):`,
+    `${what} (one step, ${total.toFixed(1)} ms in all): ${byKind.join(' · ')}`,
     ...profile.slice(0, shown).map((k) => line(k.ms, k.calls, k.kernel)),
     ...(rest.length ? [line(rest.reduce((a, k) => a + k.ms, 0), rest.reduce((a, k) => a + k.calls, 0), `${rest.length} others`)] : []),
   ];
