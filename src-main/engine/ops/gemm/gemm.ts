@@ -1,7 +1,8 @@
 /**
  * `gemm(a, b, options)` = alpha · (op(a) · op(b) (+ a low-rank product)) (+ addend) (+ bias), the one matrix
- * product of the model: WGSL on webgpu, plain tfjs ops elsewhere. No gradient of its own: the differentiable products (frozen-linear.ts,
- * the LoRA and attention ops) are built from it, their backward passes being products too.
+ * product of the model: WGSL on webgpu, plain tfjs ops elsewhere. No gradient of its own: the differentiable
+ * products (frozen-linear.ts, the LoRA and attention ops) are built from it, their backward passes being products
+ * too.
  * a: [batch, m, k] ([batch, k, m] transposed); b: [batch or 1, k, n] ([.., n, k] transposed); rank 2 means batch 1.
  * On an H100 a training step with the WGSL kernel ran 2.2x as fast as with tfjs's matMul (bench/results/h100/ab-gemm-*).
  */
