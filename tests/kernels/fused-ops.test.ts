@@ -60,8 +60,9 @@ describe.each(KERNEL_BACKENDS)('fused ops on %s', (backend) => {
     await expectSameOp((x) => rope(x as tf.Tensor4D, cos, sin), plain, [random([2, T, 3, D], 5)]);
   });
 
-  // T = 5 fits one tile; at T = 100 the causal products on webgpu skip tiles past their queries.
-  for (const T of [5, 100]) {
+  // T = 5 fits one tile; at T = 100 the causal products on webgpu skip tiles past their queries, and at T = 512
+  // dK and dV run in parts of one head each, which skip each head's queries before their keys too.
+  for (const T of [5, 100, 512]) {
     test(`groupedAttention with grouped heads and a per-batch causal and padding mask over ${T} positions (probabilities recomputed backward)`, async () => {
       const [B, H, KV, D] = [2, 4, 2, 8];
       const bias = tf.tensor5d(Float32Array.from({ length: B * T * T }, (_, i) => ((i % T) > Math.floor(i / T) % T || i === 2 * T * T - 1 ? -1e9 : 0)), [B, 1, 1, T, T]);

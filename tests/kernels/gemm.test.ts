@@ -91,10 +91,24 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     [1, 150, 50, 32],
     [1, 2048, 1024, 16],
   ]) {
-    test(`[${batch}, ${rows}, ${n}] over k = ${T} with A zero past each row's position: causal 'k' skips those products`, async () => {
+    test(`[${batch}, ${rows}, ${n}] over k = ${T} with A zero past each row's position: causal 'kKeys' skips those products`, async () => {
       const a = tf.mul(tf.randomNormal([batch, rows, T], 0, 1, 'float32', 1), visible(rows, T)); // like attention probabilities
       const b = tf.randomNormal([batch, T, n], 0, 1, 'float32', 2);
-      await expectClose(gemm(a, b, { causal: { part: 'k', period: T } }), tf.matMul(a, b), 1e-5);
+      await expectClose(gemm(a, b, { causal: { part: 'kKeys', period: T } }), tf.matMul(a, b), 1e-5);
+    });
+  }
+  // [batch, T keys, n] over heads x T stacked queries, A (stored [queries, keys]) zero where the key is past the
+  // query: Qwen2.5-0.5B's dK and dV (split in parts of one head each, so each head's first queries are skipped),
+  // parts that straddle heads (T = 200), and one part over several heads (T = 128): both walk every query.
+  for (const [batch, T, heads, n] of [
+    [2, 512, 7, 64],
+    [8, 200, 7, 64],
+    [8, 128, 4, 64],
+  ]) {
+    test(`[${batch}, ${T}, ${n}] over ${heads} x ${T} queries, zero where the key is past the query: causal 'kQueries'`, async () => {
+      const a = tf.mul(tf.randomNormal([batch, heads * T, T], 0, 1, 'float32', 1), visible(heads * T, T)); // [batch, queries, keys]
+      const b = tf.randomNormal([batch, heads * T, n], 0, 1, 'float32', 2);
+      await expectClose(gemm(a, b, { transposeA: true, causal: { part: 'kQueries', period: T } }), tf.matMul(a, b, true, false), 1e-5);
     });
   }
   // [batch, heads x T, T] scores over k = 64: 64 x 16 tiles, and 128 x 128 ones.
@@ -125,8 +139,8 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     expect(() => gemm(a, b, { transposeB: true, bias: tf.zeros([5]) })).toThrow(/the bias must be \[6\], got \[5\]/);
     const lowRank = { left: tf.zeros([5, 2]) as tf.Tensor2D, right: tf.zeros([2, 6]) as tf.Tensor2D, transposeRight: true, scale: 1 };
     expect(() => gemm(a, b, { transposeB: true, lowRank })).toThrow(/must be \[5, r\] by \[6, r\], got \[5,2\] by \[2,6\]/);
-    expect(() => gemm(a, b, { transposeB: true, causal: { part: 'output', period: 5 } })).toThrow(/a causal 'output' product over 5 positions needs n = 5, got m 5, n 6, k 4/);
-    expect(() => gemm(tf.zeros([4, 5]), b, { transposeA: true, transposeB: true, causal: { part: 'k', period: 4 } })).toThrow(/needs k = 4 and a untransposed, got m 5, n 6, k 4, a transposed/);
+    expect(() => gemm(a, b, { transposeB: true, causal: { part: 'output', period: 5 } })).toThrow(/a causal 'output' product over 5 positions cannot be \[5, 6\] over k = 4/);
+    expect(() => gemm(tf.zeros([4, 5]), b, { transposeA: true, transposeB: true, causal: { part: 'kKeys', period: 4 } })).toThrow(/a causal 'kKeys' product over 4 positions cannot be \[5, 6\] over k = 4/);
     // Right-shaped factors, but a batch of two products.
     expect(() => gemm(tf.stack([a, a]), b.expandDims(0), { transposeB: true, lowRank: { ...lowRank, transposeRight: false } })).toThrow(/low-rank term for a \[2, 5, 6\] product/);
   });

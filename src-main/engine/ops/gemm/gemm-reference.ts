@@ -30,14 +30,18 @@ export interface LowRankTerm {
 }
 
 /**
- * What causal attention's products promise, for rows that are query positions stacked in groups of `period` (the
- * sequence length) against key positions 0 .. period − 1: 'output', the result's entries past their row's query
- * position are not needed (a tile wholly past it is left 0); 'k', A's entries past the row's query position are
- * 0, so their products are skipped. Either way every needed entry is what it would be without the promise; the
- * reference ignores it.
+ * What causal attention's products promise, with queries stacked in groups of `period` (the sequence length; one
+ * group a head) and keys at positions 0 .. period − 1. Every needed entry comes out as it would without the
+ * promise; the reference ignores it.
+ *   'output': rows are queries, columns keys; entries past a row's query are not needed (a tile wholly past it
+ *             is left 0). Scores, and their gradient.
+ *   'kKeys':  rows are queries, k runs over keys; A's entries past the row's query are 0, so their products are
+ *             skipped. P·V, dS·K.
+ *   'kQueries': rows are keys, k runs over the stacked queries; op(A)'s entries whose key is past their query
+ *             are 0, so each group's queries before a tile's first key are skipped. Pᵀ·dO, dSᵀ·Q.
  */
 export interface Causal {
-  part: 'output' | 'k';
+  part: 'output' | 'kKeys' | 'kQueries';
   period: number;
 }
 

@@ -105,18 +105,30 @@ const lowRight = (e: Extras, j: string, column: string) => (e.lowRank === 'trans
 const extraInputs = (e: Extras) => [...(e.lowRank ? ['LOW_LEFT', 'LOW_RIGHT'] : []), ...(e.addend ? ['D'] : []), ...(e.bias ? ['BIAS'] : [])];
 
 /**
- * WGSL for the k tiles a workgroup walks, `kTiles`. Without causal structure, all of its part (a uniform, so the
- * barriers stay in uniform control flow: tfjs passes workgroupId through a private variable, which WGSL cannot
- * prove uniform). With it, those up to the tile's last query position ('k'), or none for an output tile wholly
- * past it ('output'), made uniform by workgroupUniformLoad.
+ * WGSL for where a workgroup's walk along k starts, `kFrom`, and how many tiles it walks, `kTiles`. Without causal
+ * structure, all of its part, counted from a uniform so the barriers stay in uniform control flow (tfjs passes
+ * workgroupId through a private variable, which WGSL cannot prove uniform). With it, less (see Causal): keys up
+ * to the tile's last query ('kKeys'), none for an output tile wholly past its queries ('output'), or queries from
+ * the tile's first key on when the part lies within one group ('kQueries'); the count is made uniform by
+ * workgroupUniformLoad.
  */
-function kTileCount(causal: Causal['part'] | null, BM: number): string {
-  if (!causal) return `let kTiles = uniforms.kChunk / ${BK};`;
-  const lastQuery = `let first = m0 % uniforms.causalPeriod; let last = select(uniforms.causalPeriod - 1, first + ${BM - 1}, first + ${BM - 1} < uniforms.causalPeriod);`;
-  const count = causal === 'k' ? `max(0, min(kEnd, last + 1) - kBegin + ${BK - 1}) / ${BK}` : `select(uniforms.kChunk / ${BK}, 0, n0 > last)`;
-  return `${lastQuery}
+function kWalk(causal: Causal['part'] | null, BM: number): { from: string; count: string } {
+  if (!causal) return { from: 'let kFrom = kBegin;', count: `let kTiles = uniforms.kChunk / ${BK};` };
+  const T = 'uniforms.causalPeriod';
+  const lastQuery = `let firstQuery = m0 % ${T}; let lastQuery = select(${T} - 1, firstQuery + ${BM - 1}, firstQuery + ${BM - 1} < ${T});`;
+  const groupStart = `kBegin - kBegin % ${T}`;
+  const from = causal === 'kQueries' ? `let kFrom = select(kBegin, max(kBegin, ${groupStart} + m0 / ${BK} * ${BK}), kEnd <= ${groupStart} + ${T});` : 'let kFrom = kBegin;';
+  const count = {
+    output: `select(uniforms.kChunk / ${BK}, 0, n0 > lastQuery)`,
+    kKeys: `max(0, min(kEnd, lastQuery + 1) - kBegin + ${BK - 1}) / ${BK}`,
+    kQueries: `max(0, kEnd - kFrom + ${BK - 1}) / ${BK}`,
+  }[causal];
+  return {
+    from,
+    count: `${lastQuery}
       if (tid == 0) { causalTiles = ${count}; }
-      let kTiles = workgroupUniformLoad(&causalTiles);`;
+      let kTiles = workgroupUniformLoad(&causalTiles);`,
+  };
 }
 
 /** The product, or with k split, one partial product per part: [split * batch, M, N], part-major. */
@@ -155,6 +167,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
       ),
     )
     .join('\n      ');
+  const walk = kWalk(causal, BM);
   const code = `
     ${a.declare}
     ${b.declare}
@@ -174,12 +187,13 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
       let bBase = batch * uniforms.bBatchStride;
       ${declare}
       ${loadA.declare} ${loadB.declare}
-      ${loadA.load('kBegin')}
-      ${loadB.load('kBegin')}
+      ${walk.from}
+      ${loadA.load('kFrom')}
+      ${loadB.load('kFrom')}
       // The last part's extra tiles read zeros.
-      ${kTileCount(causal, BM)}
+      ${walk.count}
       for (var t = 0; t < kTiles; t++) {
-        let k0 = kBegin + t * ${BK};
+        let k0 = kFrom + t * ${BK};
         ${loadA.store}
         ${loadB.store}
         workgroupBarrier();

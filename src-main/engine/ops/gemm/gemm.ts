@@ -40,9 +40,7 @@ export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transpose
     if (k !== kb || (b3.shape[0] !== batch && b3.shape[0] !== 1)) throw new Error(`gemm: cannot multiply [${a.shape}]${transposeA ? 'ᵀ' : ''} by [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
     if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) throw new Error(`gemm: the bias must be [${n}], got [${bias.shape}]`);
     if (lowRank) checkLowRank(lowRank, batch, m, n);
-    if (causal && (causal.part === 'output' ? n !== causal.period : transposeA || k !== causal.period)) {
-      throw new Error(`gemm: a causal '${causal.part}' product over ${causal.period} positions needs ${causal.part === 'output' ? `n = ${causal.period}` : `k = ${causal.period} and a untransposed`}, got m ${m}, n ${n}, k ${k}${transposeA ? ', a transposed' : ''}`);
-    }
+    if (causal) checkCausal(causal, m, n, k);
     const shape: GemmShape = { batch, m, n, k, transposeA, transposeB };
     const extra = { lowRank, addend: addend ? (addend.reshape([batch, m, n]) as tf.Tensor3D) : null, bias: bias as tf.Tensor1D | null }; // addend [batch, m, n]
     const c = onWebgpu() ? gemmWebgpu(a3, b3, extra, shape, alpha, causal) : gemmReference(a3, b3, extra, shape, alpha); // [batch, m, n]
@@ -56,4 +54,10 @@ function checkLowRank({ left, right, transposeRight }: LowRankTerm, batch: numbe
   if (batch !== 1 || left.rank !== 2 || right.rank !== 2 || left.shape[0] !== m || rn !== n || rr !== r) {
     throw new Error(`gemm: a low-rank term for a [${batch}, ${m}, ${n}] product must be [${m}, r] by [${transposeRight ? `${n}, r` : `r, ${n}`}], got [${left.shape}] by [${right.shape}]`);
   }
+}
+
+/** The sizes each causal part needs: keys along n, k or m as Causal says, the stacked queries a whole number of groups. */
+function checkCausal({ part, period }: Causal, m: number, n: number, k: number): void {
+  const fits = { output: n === period && m % period === 0, kKeys: k === period && m % period === 0, kQueries: m === period && k % period === 0 }[part];
+  if (!fits) throw new Error(`gemm: a causal '${part}' product over ${period} positions cannot be [${m}, ${n}] over k = ${k} (see Causal)`);
 }
