@@ -98,10 +98,12 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     });
   }
   // [batch, T keys, n] over heads x T stacked queries, A (stored [queries, keys]) zero where the key is past the
-  // query: Qwen2.5-0.5B's dK and dV (split in parts of one head each, so each head's first queries are skipped),
-  // parts that straddle heads (T = 200), and one part over several heads (T = 128): both walk every query.
+  // query: Qwen2.5-0.5B's dK and dV and a longer sequence (split in parts of one head each, so each head's first
+  // queries are skipped), parts that straddle heads (T = 200), and one part over several heads (T = 128): both
+  // walk every query.
   for (const [batch, T, heads, n] of [
     [2, 512, 7, 64],
+    [1, 1024, 2, 64],
     [8, 200, 7, 64],
     [8, 128, 4, 64],
   ]) {
@@ -164,6 +166,13 @@ test('the WGSL kernel picks the largest tiles that fill the GPU once k is split,
   expect(shape(1, 2048, 16, 4864)).toBe('64x16 in 9');
   // Attention's dK = dSᵀ·Q per KV head: [512, 64] over 7 heads x 512 positions.
   expect(shape(8, 512, 64, 3584, true)).toBe('128x64 in 7');
+  // dK and dV with causal 'kQueries' run in parts of one head each: at 1,024 tokens (Qwen, batch 1) 7 parts,
+  // where the plain plan would cut k into 14 parts across heads; heads too short for a part keep the plain plan.
+  const kQueries = (T: number) => ({ part: 'kQueries', period: T }) as const;
+  const dK = (T: number, heads: number) => plan({ batch: 2, m: T, n: 64, k: heads * T, transposeA: true, transposeB: false }, kQueries(T));
+  expect([dK(1024, 7).split, dK(1024, 7).kChunk, shape(2, 1024, 64, 7 * 1024, true)]).toEqual([7, 1024, '128x64 in 14']);
+  expect([dK(512, 7).split, dK(512, 7).kChunk]).toEqual([7, 512]);
+  expect(dK(64, 7).split).toBe(plan({ batch: 2, m: 64, n: 64, k: 7 * 64, transposeA: true, transposeB: false }).split);
   // The LM head's input gradient for a chunk of 441 rows, summed over the vocabulary.
   expect(shape(1, 441, 896, 151936)).toBe('128x128 in 19');
   // The cases above that the kernel tests run split.

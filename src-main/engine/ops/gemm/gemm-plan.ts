@@ -3,7 +3,7 @@
  * into how many parts k is split. Pure arithmetic on the product's sizes, kept apart from the WGSL so that the
  * choice can be read, tested and tuned on its own.
  */
-import type { GemmShape } from './gemm-reference';
+import type { Causal, GemmShape } from './gemm-reference';
 
 /** The depth in k of one tile (of A and of B) held in workgroup memory. */
 export const BK = 16;
@@ -60,12 +60,18 @@ export interface Plan {
   kChunk: number;
 }
 
-export function plan(s: GemmShape): Plan {
+/**
+ * With causal attention's 'kQueries' (see Causal), k is split into parts of one head's queries each where those
+ * are long enough to be worth a part (SPLIT_MIN_K / 2) and whole tiles: a part within one head skips the queries
+ * before its tile's first key, about half of them.
+ */
+export function plan(s: GemmShape, causal: Causal | null = null): Plan {
   const allowed = allowedTiles(s);
   const maxSplit = Math.max(1, Math.floor(s.k / SPLIT_MIN_K));
   const [bm, bn] = allowed.find(([bm, bn]) => workgroups(s, bm, bn) * maxSplit >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
   const count = workgroups(s, bm, bn);
-  const split = count >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / count), maxSplit);
+  const byHead = causal?.part === 'kQueries' && causal.period % BK === 0 && causal.period >= SPLIT_MIN_K / 2;
+  const split = byHead ? s.k / causal.period : count >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / count), maxSplit);
   const kChunk = Math.ceil(Math.ceil(s.k / split) / BK) * BK;
   return { m: SIDES[bm], n: SIDES[bn], split: Math.ceil(s.k / kChunk), kChunk };
 }

@@ -280,7 +280,7 @@ export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend, bi
   let entry = programs.get(key);
   if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
-    const p = plan(s);
+    const p = plan(s, causal);
     const size = s.batch * s.m * s.n;
     entry = { plan: p, gemm: gemmProgram(s, p, extras, causal?.part ?? null), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, extras) : null };
     programs.set(key, entry);
