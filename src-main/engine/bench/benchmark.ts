@@ -177,17 +177,28 @@ function randomBatch(batch: number, seq: number, vocab: number) {
 
 type Batch = ReturnType<typeof randomBatch>;
 
+/** Forward and backward queued: the summed loss, and the LoRA weights' gradients by variable name. */
+function forwardBackward(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, recomputeLayers: boolean) {
+  return tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
+}
+
+/** Queues the update from a step's gradients (flattened, then clipped and applied as the trainer does); returns the norm. */
+function update(optimizer: AdamW, grads: tf.NamedTensorMap, batch: Batch): tf.Scalar {
+  const flat = optimizer.flatten(grads);
+  tf.dispose(Object.values(grads));
+  const norm = queueUpdate(optimizer, flat, batch.tokens, 1, 1e-4);
+  flat.dispose();
+  return norm;
+}
+
 /**
  * One training step as the trainer runs it (trainer.ts): forward and backward, the update queued behind them
  * (gradients.ts), then the loss and the norm read. It ends when a small updated weight can be read.
  */
 async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW, recomputeLayers: boolean) {
   const t0 = performance.now();
-  const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
-  const flat = optimizer.flatten(new Map(params.map((p) => [p.key, grads[p.variable.name]!])));
-  tf.dispose(Object.values(grads));
-  const norm = queueUpdate(optimizer, flat, batch.tokens, 1, 1e-4);
-  flat.dispose();
+  const { value, grads } = forwardBackward(model, batch, params, recomputeLayers);
+  const norm = update(optimizer, grads, batch);
   const queued = performance.now();
   await Promise.all([value.data(), norm.data(), params[params.length - 1]!.variable.data()]);
   tf.dispose([value, norm]);
@@ -200,14 +211,13 @@ async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraA
  */
 async function timeParts(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW, recomputeLayers: boolean) {
   const t0 = performance.now();
-  const { value, grads } = tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
+  const { value, grads } = forwardBackward(model, batch, params, recomputeLayers);
   await value.data();
+  value.dispose();
   const t1 = performance.now();
-  const flat = optimizer.flatten(new Map(params.map((p) => [p.key, grads[p.variable.name]!])));
-  tf.dispose([value, ...Object.values(grads)]);
-  const norm = queueUpdate(optimizer, flat, batch.tokens, 1, 1e-4);
+  const norm = update(optimizer, grads, batch);
   await Promise.all([norm.data(), params[params.length - 1]!.variable.data()]);
-  tf.dispose([flat, norm]);
+  norm.dispose();
   return { forwardBackward: (t1 - t0) / 1000, update: (performance.now() - t1) / 1000 };
 }
 

@@ -49,12 +49,12 @@ export class AdamW {
     return this.t;
   }
 
-  /** All gradients as one flat vector, in the parameters' order. */
-  flatten(grads: ReadonlyMap<string, tf.Tensor>): tf.Tensor1D {
+  /** All gradients as one flat vector, in the parameters' order; `grads` by variable name, as tf.variableGrads gives them. */
+  flatten(grads: tf.NamedTensorMap): tf.Tensor1D {
     return tf.tidy(() =>
       tf.concat(
         this.params.map((p) => {
-          const g = grads.get(p.key);
+          const g = grads[p.variable.name];
           if (!g) throw new Error(`no gradient for ${p.key}`);
           return g.reshape([-1]);
         }),
@@ -62,8 +62,8 @@ export class AdamW {
     ) as tf.Tensor1D;
   }
 
-  /** One update with `grads` (by key) at learning rate `lr`. */
-  apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+  /** One update with `grads` (by variable name, see `flatten`) at learning rate `lr`. */
+  apply(grads: tf.NamedTensorMap, lr: number): void {
     const flat = this.flatten(grads);
     this.applyFlat(flat, lr);
     flat.dispose();

@@ -134,7 +134,7 @@ async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promi
     const { value, grads: g } = microBatchGradients(s.model, batch, variables, s.config.gradient_checkpointing);
     losses.push(value);
     tokens += batch.tokens;
-    const flat = optimizer.flatten(new Map(params.map((p) => [p.key, g[p.variable.name]!])));
+    const flat = optimizer.flatten(g);
     tf.dispose(Object.values(g));
     if (summed) {
       const total: tf.Tensor1D = summed.add(flat);
