@@ -40,13 +40,12 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
         const a = tf.randomNormal(tA ? [batch, k, m] : [batch, m, k], 0, 1, 'float32', 1);
         const bBatch = batch === 3 ? 1 : batch;
         const b = tf.randomNormal(tB ? [bBatch, n, k] : [bBatch, k, n], 0, 1, 'float32', 2);
-        const d = tf.randomNormal([batch, m, n], 0, 1, 'float32', 3);
         const bias = tf.randomNormal([n], 0, 1, 'float32', 4);
         const product = tf.matMul(a, b, tA, tB);
-        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, alpha: 0.5, addend: d }), tf.add(tf.mul(product, 0.5), d), 1e-5);
+        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, alpha: 0.5 }), tf.mul(product, 0.5), 1e-5);
         await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB }), product, 1e-5);
         await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, bias }), tf.add(product, bias), 1e-5);
-        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, alpha: 0.5, addend: d, bias }), tf.add(tf.add(tf.mul(product, 0.5), d), bias), 1e-5);
+        await expectClose(gemm(a, b, { transposeA: tA, transposeB: tB, alpha: 0.5, bias }), tf.add(tf.mul(product, 0.5), bias), 1e-5);
       });
     }
   }
@@ -70,14 +69,13 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
         const rightT = tf.randomNormal([n, r], 0, 1, 'float32', 4) as tf.Tensor2D; // [n, r]
         const right = tf.transpose(rightT); // [r, n]
         const bias = tf.randomNormal([n], 0, 1, 'float32', 5);
-        const d = tf.randomNormal([m, n], 0, 1, 'float32', 6);
         const product = tf.matMul(a, b, false, transposeB);
         const update = tf.matMul(left, right);
         const expected = tf.add(product, tf.mul(update, 0.25));
         await expectClose(gemm(a, b, { transposeB, lowRank: { left, right: rightT, transposeRight: true, scale: 0.25 } }), expected, 1e-5);
         await expectClose(gemm(a, b, { transposeB, lowRank: { left, right, transposeRight: false, scale: 0.25 } }), expected, 1e-5);
-        const all = gemm(a, b, { transposeB, alpha: 0.5, addend: d, bias, lowRank: { left, right, transposeRight: false, scale: 2 } });
-        await expectClose(all, tf.add(tf.add(tf.mul(tf.add(product, tf.mul(update, 2)), 0.5), d), bias), 1e-5);
+        const all = gemm(a, b, { transposeB, alpha: 0.5, bias, lowRank: { left, right, transposeRight: false, scale: 2 } });
+        await expectClose(all, tf.add(tf.mul(tf.add(product, tf.mul(update, 2)), 0.5), bias), 1e-5);
       });
     }
   }

@@ -46,16 +46,15 @@ export interface Causal {
 }
 
 /**
- * What gemm adds to op(A) · op(B): a low-rank product before alpha scales the sum, then a tensor of the result's
- * shape, and a bias [n] added to every row.
+ * What gemm adds to op(A) · op(B): a low-rank product before alpha scales the sum, then a bias [n] added to
+ * every row.
  */
 export interface GemmAddends {
   lowRank: LowRankTerm | null;
-  addend: tf.Tensor3D | null;
   bias: tf.Tensor1D | null;
 }
 
-export function gemmReference(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
+export function gemmReference(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, bias }: GemmAddends, s: GemmShape, alpha: number): tf.Tensor3D {
   return tf.tidy(() => {
     let c = tf.matMul(s.transposeA ? swapLast(a) : a, s.transposeB ? swapLast(b) : b) as tf.Tensor3D; // [batch, m, n]
     if (lowRank) {
@@ -63,7 +62,6 @@ export function gemmReference(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend,
       c = tf.add(c, tf.mul(tf.matMul(lowRank.left, right), lowRank.scale)); // [m, n] broadcast over batch 1
     }
     if (alpha !== 1) c = tf.mul(c, alpha);
-    if (addend) c = tf.add(c, addend);
     return bias ? tf.add(c, bias) : c;
   });
 }

@@ -1,5 +1,5 @@
 /**
- * GEMM in WGSL: C = alpha · (op(A) · op(B) (+ a low-rank product)) (+ D) (+ a bias per column), batched, with either
+ * GEMM in WGSL: C = alpha · (op(A) · op(B) (+ a low-rank product)) (+ a bias per column), batched, with either
  * operand transposed in place.
  *
  * Each workgroup of 256 invocations (16 x 16) computes a BM x BN tile of C; K is walked in steps of BK through
@@ -88,21 +88,20 @@ function operandLoader(o: Operand) {
 /** Which addends a product has; a low-rank term's right factor is [n, r] ('transposed') or [r, n] ('plain'). */
 interface Extras {
   lowRank: 'transposed' | 'plain' | null;
-  addend: boolean;
   bias: boolean;
 }
 
-const NO_EXTRAS: Extras = { lowRank: null, addend: false, bias: false };
+const NO_EXTRAS: Extras = { lowRank: null, bias: false };
 
-/** The WGSL that adds the addend and bias to `value` for output `index` of column `column`. */
-function withExtras(value: string, e: Extras, index: string, column: string): string {
-  return `${value}${e.addend ? ` + D[${index}]` : ''}${e.bias ? ` + BIAS[${column}]` : ''}`;
+/** The WGSL that adds the bias to `value` for an output of column `column`. */
+function withExtras(value: string, e: Extras, column: string): string {
+  return `${value}${e.bias ? ` + BIAS[${column}]` : ''}`;
 }
 
 /** WGSL: LOW_RIGHT's element j of column `column` of op(right), [n, r] or [r, n] as stored. */
 const lowRight = (e: Extras, j: string, column: string) => (e.lowRank === 'transposed' ? `LOW_RIGHT[${column} * uniforms.rank + ${j}]` : `LOW_RIGHT[${j} * uniforms.n + ${column}]`);
 
-const extraInputs = (e: Extras) => [...(e.lowRank ? ['LOW_LEFT', 'LOW_RIGHT'] : []), ...(e.addend ? ['D'] : []), ...(e.bias ? ['BIAS'] : [])];
+const extraInputs = (e: Extras) => [...(e.lowRank ? ['LOW_LEFT', 'LOW_RIGHT'] : []), ...(e.bias ? ['BIAS'] : [])];
 
 /**
  * WGSL for where a workgroup's walk along k starts, `kFrom`, and how many tiles it walks, `kTiles`. Without causal
@@ -163,7 +162,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
     .flatMap((r) =>
       cols.map(
         (c) => `{ let gm = m0 + ${a.offset(r)}; let gn = n0 + ${b.offset(c)};
-          if (gm < M && gn < N) { let index = (z * M + gm) * N + gn; result[index] = ${whole ? withExtras(`uniforms.alpha * acc${r}_${c}`, own, 'index', 'gn') : `acc${r}_${c}`}; } }`,
+          if (gm < M && gn < N) { let index = (z * M + gm) * N + gn; result[index] = ${whole ? withExtras(`uniforms.alpha * acc${r}_${c}`, own, 'gn') : `acc${r}_${c}`}; } }`,
       ),
     )
     .join('\n      ');
@@ -213,7 +212,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
       ${store}
     }`;
   return {
-    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${own.lowRank}_${own.addend}_${own.bias}_${whole}_${causal}`,
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${own.lowRank}_${own.bias}_${whole}_${causal}`,
     inputs: ['A', 'B', ...extraInputs(own)],
     components: [aVec4 ? 4 : 1, bVec4 ? 4 : 1, ...extraInputs(own).map(() => 1)],
     outputShape: [split * s.batch, s.m, s.n],
@@ -246,7 +245,7 @@ function sumPartsProgram(size: number, shape: number[], split: number, extras: E
     ? `for (var j = 0; j < uniforms.rank; j++) { low = fma(uniforms.lowRankScale * LOW_LEFT[row * uniforms.rank + j], ${lowRight(extras, 'j', 'column')}, low); }`
     : '';
   return {
-    key: `tbGemmSum_${split}_${extras.lowRank}_${extras.addend}_${extras.bias}`,
+    key: `tbGemmSum_${split}_${extras.lowRank}_${extras.bias}`,
     inputs: ['P', ...extraInputs(extras)],
     outputShape: shape,
     ...elementDispatch(size),
@@ -264,7 +263,7 @@ function sumPartsProgram(size: number, shape: number[], split: number, extras: E
         let column = index % uniforms.n;
         var low = 0.0;
         ${lowRank}
-        result[index] = ${withExtras(`uniforms.alpha * (${parts} + low)`, extras, 'index', 'column')};
+        result[index] = ${withExtras(`uniforms.alpha * (${parts} + low)`, extras, 'column')};
       }`,
   };
 }
@@ -272,11 +271,11 @@ function sumPartsProgram(size: number, shape: number[], split: number, extras: E
 /** Programs by shape: building the WGSL text is not free, and a training step asks for the same few hundred times. */
 const programs = new Map<string, { plan: Plan; gemm: ProgramSpec; sum: ProgramSpec | null }>();
 
-export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend, bias }: GemmAddends, s: GemmShape, alpha: number, causal: Causal | null): tf.Tensor3D {
+export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, bias }: GemmAddends, s: GemmShape, alpha: number, causal: Causal | null): tf.Tensor3D {
   const strideA = a.shape[0] === 1 ? 0 : s.m * s.k;
   const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
-  const extras: Extras = { lowRank: lowRank ? (lowRank.transposeRight ? 'transposed' : 'plain') : null, addend: addend !== null, bias: bias !== null };
-  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.addend}_${extras.bias}_${causal?.part}`;
+  const extras: Extras = { lowRank: lowRank ? (lowRank.transposeRight ? 'transposed' : 'plain') : null, bias: bias !== null };
+  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.bias}_${causal?.part}`;
   let entry = programs.get(key);
   if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
@@ -287,7 +286,7 @@ export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, addend, bi
   }
   const { plan: p, gemm, sum } = entry;
   // In extraInputs' order.
-  const extraTensors: tf.Tensor[] = [...(lowRank ? [lowRank.left, lowRank.right] : []), ...(addend ? [addend] : []), ...(bias ? [bias] : [])];
+  const extraTensors: tf.Tensor[] = [...(lowRank ? [lowRank.left, lowRank.right] : []), ...(bias ? [bias] : [])];
   const [rank, lowRankScale] = lowRank ? [lowRank.left.shape[1], lowRank.scale] : [0, 0];
   const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk, rank, lowRankScale, causal?.period ?? 0];
   if (!sum) return runProgram(gemm, [a, b, ...extraTensors], uniforms) as tf.Tensor3D;

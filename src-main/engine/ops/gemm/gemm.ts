@@ -1,5 +1,5 @@
 /**
- * `gemm(a, b, options)` = alpha · (op(a) · op(b) (+ a low-rank product)) (+ addend) (+ bias), the one matrix
+ * `gemm(a, b, options)` = alpha · (op(a) · op(b) (+ a low-rank product)) (+ bias), the one matrix
  * product of the model: WGSL on webgpu, plain tfjs ops elsewhere. No gradient of its own: the differentiable
  * products (frozen-linear.ts, the LoRA and attention ops) are built from it, their backward passes being products
  * too.
@@ -15,8 +15,6 @@ export interface GemmOptions {
   transposeA?: boolean;
   transposeB?: boolean;
   alpha?: number;
-  /** Added to the product; the shape of the result. */
-  addend?: tf.Tensor | null;
   /** Added to every row of the product (a linear layer's bias): [n]. */
   bias?: tf.Tensor | null;
   /**
@@ -28,7 +26,7 @@ export interface GemmOptions {
   causal?: Causal | null;
 }
 
-export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, addend = null, bias = null, lowRank = null, causal = null }: GemmOptions = {}): tf.Tensor {
+export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, bias = null, lowRank = null, causal = null }: GemmOptions = {}): tf.Tensor {
   const rank = a.rank;
   if (rank !== 2 && rank !== 3) throw new Error(`gemm: a must have rank 2 or 3, got shape [${a.shape}]`);
   if (b.rank !== rank) throw new Error(`gemm: a [${a.shape}] and b [${b.shape}] must have the same rank`);
@@ -42,7 +40,7 @@ export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transpose
     if (lowRank) checkLowRank(lowRank, batch, m, n);
     if (causal) checkCausal(causal, m, n, k);
     const shape: GemmShape = { batch, m, n, k, transposeA, transposeB };
-    const extra = { lowRank, addend: addend ? (addend.reshape([batch, m, n]) as tf.Tensor3D) : null, bias: bias as tf.Tensor1D | null }; // addend [batch, m, n]
+    const extra = { lowRank, bias: bias as tf.Tensor1D | null };
     const c = onWebgpu() ? gemmWebgpu(a3, b3, extra, shape, alpha, causal) : gemmReference(a3, b3, extra, shape, alpha); // [batch, m, n]
     return rank === 2 ? c.reshape([m, n]) : c;
   });
