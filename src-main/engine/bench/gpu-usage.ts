@@ -7,7 +7,7 @@
  */
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '../backend/tf';
-import { onWebgpu, webgpuBackend } from '../ops/webgpu-kernel';
+import { canTimePrograms, onWebgpu, timePrograms, webgpuBackend } from '../ops/webgpu-kernel';
 
 /** GPU time of the programs that share a label, over the work timed. */
 export interface ProgramTime {
@@ -16,13 +16,9 @@ export interface ProgramTime {
   readonly calls: number;
 }
 
-/**
- * tfjs's own per-program timer (private in its types): while `activeTimers` is an array, every program runs in
- * a compute pass of its own with timestamp writes, and its GPU time is pushed there as `{name, query}`.
- */
+/** The timers tfjs fills while timePrograms runs (see webgpu-kernel.ts): renamed here by label as each program runs. */
 interface TimedBackend {
-  activeTimers: Array<{ name: string; query: Promise<number> }> | null;
-  supportTimestampQuery: boolean;
+  activeTimers: Array<{ name: string }> | null;
 }
 
 export class GpuUsage {
@@ -72,17 +68,8 @@ export class GpuUsage {
    * device has no timestamp queries or nothing is watched.
    */
   async programTimes(work: () => Promise<unknown>): Promise<ProgramTime[] | null> {
-    if (!this.watching) return null;
-    const timed = webgpuBackend() as unknown as TimedBackend;
-    if (!timed.supportTimestampQuery) return null;
-    const timers: NonNullable<TimedBackend['activeTimers']> = [];
-    timed.activeTimers = timers;
-    try {
-      await work();
-    } finally {
-      timed.activeTimers = null;
-    }
-    return totalByKernel(await Promise.all(timers.map(async (t) => ({ kernel: t.name, ms: await t.query }))));
+    if (!this.watching || !canTimePrograms()) return null;
+    return totalByKernel((await timePrograms(work)).map(({ name, ms }) => ({ kernel: name, ms })));
   }
 
   /** Bytes in use by tensors and bytes allocated (pool included), each at its most; null when nothing was watched. */

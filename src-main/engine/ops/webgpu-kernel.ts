@@ -61,6 +61,37 @@ export function submitBatchedCommands(): void {
   backend.submitQueue();
 }
 
+/**
+ * tfjs's own per-program timer (private in its types): while `activeTimers` is an array, every program runs in
+ * a compute pass of its own with timestamp writes, and its GPU time is pushed there as `{name, query}`.
+ */
+interface TimedBackend {
+  activeTimers: Array<{ name: string; query: Promise<number> }> | null;
+  supportTimestampQuery: boolean;
+}
+
+/** Whether this device can time programs (timestamp queries). */
+export function canTimePrograms(): boolean {
+  return onWebgpu() && (webgpuBackend() as unknown as TimedBackend).supportTimestampQuery;
+}
+
+/**
+ * Runs `work` with every program it queues timed on the GPU (each then gets a compute pass and a submit of its
+ * own, so keep it apart from work timed as a whole); resolves to the programs' names and milliseconds, in order.
+ * Call only where canTimePrograms().
+ */
+export async function timePrograms(work: () => unknown): Promise<Array<{ name: string; ms: number }>> {
+  const backend = webgpuBackend() as unknown as TimedBackend;
+  const timers: NonNullable<TimedBackend['activeTimers']> = [];
+  backend.activeTimers = timers;
+  try {
+    await work();
+  } finally {
+    backend.activeTimers = null;
+  }
+  return Promise.all(timers.map(async (t) => ({ name: t.name, ms: await t.query })));
+}
+
 /** The most float32 elements one storage binding may hold on this device (128 MiB on some drivers). */
 export function maxBindingElements(): number {
   return Math.floor(webgpuBackend().device.limits.maxStorageBufferBindingSize / 4);
