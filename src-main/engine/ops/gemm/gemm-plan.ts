@@ -1,7 +1,8 @@
 /**
  * How the WGSL GEMM (gemm-webgpu.ts) runs one product: the shape of the output tile each workgroup computes, and
- * into how many parts k is split. Pure arithmetic on the product's sizes, kept apart from the WGSL so that the
- * choice can be read, tested and tuned on its own.
+ * into how many parts k is split. A rule of thumb on the product's sizes (`plan`), kept apart from the WGSL so
+ * that the choice can be read, tested and tuned on its own, and the choices measured on the GPU at hand
+ * (gemm-tuning.ts), which take its place for the products they were measured on.
  */
 import type { Causal, GemmShape } from './gemm-reference';
 
@@ -72,6 +73,77 @@ export function plan(s: GemmShape, causal: Causal | null = null): Plan {
   const count = workgroups(s, bm, bn);
   const byHead = causal?.part === 'kQueries' && causal.period % BK === 0 && causal.period >= SPLIT_MIN_K / 2;
   const split = byHead ? s.k / causal.period : count >= SPLIT_BELOW_WORKGROUPS ? 1 : Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / count), maxSplit);
-  const kChunk = Math.ceil(Math.ceil(s.k / split) / BK) * BK;
+  return tiled(s, bm, bn, split);
+}
+
+/** bm x bn tiles with k in `parts` parts of whole tiles (fewer when whole tiles cover k sooner). */
+function tiled(s: GemmShape, bm: 128 | 64 | 16, bn: 128 | 64 | 16, parts: number): Plan {
+  const kChunk = Math.ceil(Math.ceil(s.k / parts) / BK) * BK;
   return { m: SIDES[bm], n: SIDES[bn], split: Math.ceil(s.k / kChunk), kChunk };
+}
+
+export const planLabel = (p: Plan): string => `${p.m.block}x${p.n.block}${p.split > 1 ? ` in ${p.split} parts` : ''}`;
+
+/** The shortest part of k a tuned plan may have (16 tiles), and the most workgroups worth splitting k into. */
+const CANDIDATE_MIN_K = 16 * BK;
+const CANDIDATE_MAX_WORKGROUPS = 4096;
+
+/**
+ * The plans worth timing for a product (gemm-tuning.ts): `plan`'s own, then every allowed tile shape unsplit
+ * and with k in 2, 4, 8... parts while parts keep CANDIDATE_MIN_K and the workgroups stay under
+ * CANDIDATE_MAX_WORKGROUPS, and in parts of one head for causal 'kQueries'.
+ */
+export function candidatePlans(s: GemmShape, causal: Causal | null = null): Plan[] {
+  const plans = new Map<string, Plan>();
+  const add = (p: Plan) => plans.set(planLabel(p), plans.get(planLabel(p)) ?? p);
+  add(plan(s, causal));
+  for (const [bm, bn] of allowedTiles(s)) {
+    const count = workgroups(s, bm, bn);
+    for (let parts = 1; parts === 1 || (s.k / parts >= CANDIDATE_MIN_K && count * parts <= CANDIDATE_MAX_WORKGROUPS); parts *= 2) add(tiled(s, bm, bn, parts));
+    if (causal?.part === 'kQueries' && causal.period % BK === 0) add(tiled(s, bm, bn, s.k / causal.period));
+  }
+  return [...plans.values()];
+}
+
+/**
+ * A product as tuning tells products apart: its sizes, whether B has a batch of its own (else one B serves
+ * every batch), and the addends and causal structure its programs carry.
+ */
+export interface Product {
+  shape: GemmShape;
+  batchedB: boolean;
+  lowRank: { rank: number; transposeRight: boolean } | null;
+  bias: boolean;
+  causal: Causal | null;
+}
+
+export const productKey = ({ shape: s, batchedB, lowRank, bias, causal }: Product): string =>
+  `${s.batch}x${s.m}x${s.n}x${s.k}${s.transposeA ? ' Aᵀ' : ''}${s.transposeB ? ' Bᵀ' : ''}${batchedB ? '' : ' B shared'}` +
+  `${lowRank ? ` + rank ${lowRank.rank}${lowRank.transposeRight ? 'ᵀ' : ''}` : ''}${bias ? ' + bias' : ''}${causal ? ` causal ${causal.part}/${causal.period}` : ''}`;
+
+/** Plans measured fastest, by productKey; and who is told of each product planned (the tuner, while it watches). */
+const tunedPlans = new Map<string, Plan>();
+let productObserver: ((product: Product, key: string) => void) | null = null;
+
+/** The plan a product runs with: its tuned one, else the rule of thumb's. */
+export function planFor(product: Product): Plan {
+  const key = productKey(product);
+  productObserver?.(product, key);
+  return tunedPlans.get(key) ?? plan(product.shape, product.causal);
+}
+
+export function setTunedPlan(key: string, p: Plan): void {
+  tunedPlans.set(key, p);
+}
+
+export function tunedPlan(key: string): Plan | undefined {
+  return tunedPlans.get(key);
+}
+
+/** Tells `observer` of every product planned until the returned function is called. */
+export function observeProducts(observer: (product: Product, key: string) => void): () => void {
+  productObserver = observer;
+  return () => {
+    if (productObserver === observer) productObserver = null;
+  };
 }

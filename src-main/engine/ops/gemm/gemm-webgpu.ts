@@ -12,7 +12,7 @@
  */
 import { elementDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { Causal, GemmAddends, GemmShape } from './gemm-reference';
-import { BK, plan, type Plan, type Side } from './gemm-plan';
+import { BK, planFor, planLabel, type Plan, type Side } from './gemm-plan';
 import type * as tf from '../../backend/tf';
 
 /**
@@ -268,23 +268,24 @@ function sumPartsProgram(size: number, shape: number[], split: number, extras: E
   };
 }
 
-/** Programs by shape: building the WGSL text is not free, and a training step asks for the same few hundred times. */
-const programs = new Map<string, { plan: Plan; gemm: ProgramSpec; sum: ProgramSpec | null }>();
+/** Programs by shape and plan: building the WGSL text is not free, and a training step asks for the same few hundred times. */
+const programs = new Map<string, { gemm: ProgramSpec; sum: ProgramSpec | null }>();
 
-export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, bias }: GemmAddends, s: GemmShape, alpha: number, causal: Causal | null): tf.Tensor3D {
+/** The product with the plan gemm-plan.ts gives it, or with `forced` (the tuner timing each candidate). */
+export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, bias }: GemmAddends, s: GemmShape, alpha: number, causal: Causal | null, forced: Plan | null = null): tf.Tensor3D {
   const strideA = a.shape[0] === 1 ? 0 : s.m * s.k;
   const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
   const extras: Extras = { lowRank: lowRank ? (lowRank.transposeRight ? 'transposed' : 'plain') : null, bias: bias !== null };
-  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.bias}_${causal?.part}`;
+  const p = forced ?? planFor({ shape: s, batchedB: strideB !== 0, lowRank: lowRank ? { rank: lowRank.left.shape[1], transposeRight: lowRank.transposeRight } : null, bias: bias !== null, causal });
+  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.bias}_${causal?.part}_${planLabel(p)}`;
   let entry = programs.get(key);
   if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
-    const p = plan(s, causal);
     const size = s.batch * s.m * s.n;
-    entry = { plan: p, gemm: gemmProgram(s, p, extras, causal?.part ?? null), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, extras) : null };
+    entry = { gemm: gemmProgram(s, p, extras, causal?.part ?? null), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, extras) : null };
     programs.set(key, entry);
   }
-  const { plan: p, gemm, sum } = entry;
+  const { gemm, sum } = entry;
   // In extraInputs' order.
   const extraTensors: tf.Tensor[] = [...(lowRank ? [lowRank.left, lowRank.right] : []), ...(bias ? [bias] : [])];
   const [rank, lowRankScale] = lowRank ? [lowRank.left.shape[1], lowRank.scale] : [0, 0];

@@ -1,0 +1,134 @@
+/**
+ * GEMM plans measured rather than assumed. Which tile shape and split of k runs a product fastest depends on the
+ * GPU (its multiprocessors, caches, compiler) as much as on the product, and gemm-plan.ts's rule of thumb was
+ * reasoned for one GPU. The tuner watches training steps to learn their products, then times every candidate
+ * plan of each (GPU time from timestamp queries, best of REPEATS, candidates interleaved) on operands of the
+ * product's shape, and keeps the fastest for that product. The rule's own plan is a candidate, so a tuned
+ * product is never slower than the rule by more than the timing's noise.
+ */
+import { releasePooledMemory } from '../../backend/backend';
+import * as tf from '../../backend/tf';
+import { canTimePrograms, elementDispatch, runProgram, timePrograms, type ProgramSpec } from '../webgpu-kernel';
+import { candidatePlans, observeProducts, planLabel, setTunedPlan, tunedPlan, type Plan, type Product } from './gemm-plan';
+import { gemmWebgpu } from './gemm-webgpu';
+
+const REPEATS = 3;
+
+/** One product's tuning: its candidates' best times, the rule's plan and the one kept. */
+export interface ProductTuning {
+  readonly product: string;
+  /** Times the product ran in the last step watched. */
+  readonly calls: number;
+  readonly candidates: number;
+  readonly rule: string;
+  readonly ruleMs: number;
+  readonly chosen: string;
+  readonly chosenMs: number;
+}
+
+export interface TuningReport {
+  readonly seconds: number;
+  readonly products: readonly ProductTuning[];
+}
+
+export class GemmTuner {
+  /** Products seen while watching, by key: the product, the steps it ran in, its calls in the last of them. */
+  private readonly seen = new Map<string, { product: Product; steps: number; calls: number }>();
+  /** Seconds spent tuning so far. */
+  seconds = 0;
+
+  /** Runs `step`, noting every product it plans. */
+  async watch<T>(step: () => Promise<T>): Promise<T> {
+    const calls = new Map<string, number>();
+    const stop = observeProducts((product, key) => {
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+      if (!this.seen.has(key)) this.seen.set(key, { product, steps: 0, calls: 0 });
+    });
+    try {
+      return await step();
+    } finally {
+      stop();
+      for (const [key, n] of calls) {
+        const entry = this.seen.get(key)!;
+        entry.steps++;
+        entry.calls = n;
+      }
+    }
+  }
+
+  /**
+   * Tunes the products seen in at least `minSteps` steps and not tuned yet (a product seen once may be one
+   * batch's odd length). Null where the device cannot time programs.
+   */
+  async tune(minSteps = 1): Promise<TuningReport | null> {
+    if (!canTimePrograms()) return null;
+    const t0 = performance.now();
+    const products: ProductTuning[] = [];
+    for (const [key, { product, steps, calls }] of this.seen) {
+      if (steps < minSteps || tunedPlan(key)) continue;
+      const candidates = candidatePlans(product.shape, product.causal);
+      const ms = await timeCandidates(product, candidates);
+      const best = ms.indexOf(Math.min(...ms));
+      setTunedPlan(key, candidates[best]!);
+      products.push({ product: key, calls, candidates: candidates.length, rule: planLabel(candidates[0]!), ruleMs: ms[0]!, chosen: planLabel(candidates[best]!), chosenMs: ms[best]! });
+    }
+    releasePooledMemory(); // the operands' buffers, some of sizes no step uses
+    const seconds = (performance.now() - t0) / 1000;
+    this.seconds += seconds;
+    return { seconds, products };
+  }
+}
+
+/** Estimated GPU time a step saves with the tuned plans over the rule's (ms). */
+export function savedPerStep(report: TuningReport): number {
+  return report.products.reduce((sum, p) => sum + p.calls * (p.ruleMs - p.chosenMs), 0);
+}
+
+/** Each plan's best GPU time (ms) for the product, the repeats interleaved so clock changes touch all alike. */
+async function timeCandidates(product: Product, plans: readonly Plan[]): Promise<number[]> {
+  const { a, b, addends } = operands(product);
+  try {
+    const best = plans.map(() => Infinity);
+    for (let r = 0; r < REPEATS; r++) {
+      for (const [i, p] of plans.entries()) {
+        const times = await timePrograms(() => gemmWebgpu(a, b, addends, product.shape, 1, product.causal, p).dispose());
+        best[i] = Math.min(best[i]!, times.reduce((sum, t) => sum + t.ms, 0));
+      }
+    }
+    return best;
+  } finally {
+    tf.dispose([a, b, ...(addends.lowRank ? [addends.lowRank.left, addends.lowRank.right] : []), ...(addends.bias ? [addends.bias] : [])]);
+  }
+}
+
+/** Operands of the product's shapes, filled on the GPU (zeros could run faster than real data). */
+function operands({ shape: s, batchedB, lowRank, bias }: Product) {
+  const a = noise(s.transposeA ? [s.batch, s.k, s.m] : [s.batch, s.m, s.k]) as tf.Tensor3D;
+  const batchB = batchedB ? s.batch : 1;
+  const b = noise(s.transposeB ? [batchB, s.n, s.k] : [batchB, s.k, s.n]) as tf.Tensor3D;
+  const low = lowRank && {
+    left: noise([s.m, lowRank.rank]) as tf.Tensor2D,
+    right: noise(lowRank.transposeRight ? [s.n, lowRank.rank] : [lowRank.rank, s.n]) as tf.Tensor2D,
+    transposeRight: lowRank.transposeRight,
+    scale: 1,
+  };
+  return { a, b, addends: { lowRank: low, bias: bias ? (noise([s.n]) as tf.Tensor1D) : null } };
+}
+
+/** Values in [-1, 1) hashed from each element's index. */
+function noise(shape: number[]): tf.Tensor {
+  const size = shape.reduce((x, y) => x * y, 1);
+  const spec: ProgramSpec = {
+    key: 'tbNoise',
+    inputs: [],
+    outputShape: shape,
+    ...elementDispatch(size),
+    uniforms: [['count', 'i32']],
+    code: `
+      fn main(index : i32) {
+        if (index >= uniforms.count) { return; }
+        result[index] = fract(sin(f32(index % 65521) * 12.9898) * 43758.5453) * 2.0 - 1.0;
+      }`,
+  };
+  return runProgram(spec, [], [size]);
+}

@@ -1,0 +1,126 @@
+/** GEMM tuning on webgpu: every candidate plan computes the product, and the tuner keeps the fastest it timed. */
+import { describe, expect, test } from 'vitest';
+import * as tf from '../../src-main/engine/backend/tf';
+import { GpuUsage } from '../../src-main/engine/bench/gpu-usage';
+import { gemm } from '../../src-main/engine/ops/gemm/gemm';
+import { candidatePlans, planLabel, tunedPlan } from '../../src-main/engine/ops/gemm/gemm-plan';
+import type { Causal, GemmShape, LowRankTerm } from '../../src-main/engine/ops/gemm/gemm-reference';
+import { GemmTuner } from '../../src-main/engine/ops/gemm/gemm-tuning';
+import { gemmWebgpu } from '../../src-main/engine/ops/gemm/gemm-webgpu';
+import { expectClose } from '../expect-close';
+import { webgpuTests } from '../webgpu-backend';
+
+/** 1 where key s is visible from row r (s ≤ r mod T), else 0: [rows, T]. */
+const visible = (rows: number, T: number) => tf.tensor2d(Float32Array.from({ length: rows * T }, (_, i) => (i % T <= Math.floor(i / T) % T ? 1 : 0)), [rows, T]);
+
+describe.runIf(webgpuTests)('GEMM tuning', () => {
+  /** Runs the product with each of its candidate plans and compares with tfjs's matMul (masked where causal allows). */
+  async function everyCandidate(a: tf.Tensor3D, b: tf.Tensor3D, s: GemmShape, want: tf.Tensor, extras: { lowRank?: LowRankTerm; bias?: tf.Tensor1D; causal?: Causal; mask?: tf.Tensor }) {
+    const plans = candidatePlans(s, extras.causal ?? null);
+    const labels = plans.map(planLabel);
+    expect(new Set(labels).size).toBe(plans.length);
+    for (const p of plans) {
+      const got = gemmWebgpu(a, b, { lowRank: extras.lowRank ?? null, bias: extras.bias ?? null }, s, 0.5, extras.causal ?? null, p);
+      await expectClose(extras.mask ? tf.mul(got, extras.mask) : got, extras.mask ? tf.mul(want, extras.mask) : want, 1e-5);
+      got.dispose();
+    }
+    return labels;
+  }
+
+  test('every candidate plan of a LoRA layer product (rank-8 term, bias, split k) computes it', async () => {
+    const [m, n, k, r] = [300, 260, 1100, 8];
+    const a = tf.randomNormal([1, m, k], 0, 1, 'float32', 1) as tf.Tensor3D;
+    const b = tf.randomNormal([1, n, k], 0, 1, 'float32', 2) as tf.Tensor3D;
+    const left = tf.randomNormal([m, r], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const right = tf.randomNormal([n, r], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const bias = tf.randomNormal([n], 0, 1, 'float32', 5) as tf.Tensor1D;
+    const want = tf.add(tf.mul(tf.add(tf.matMul(a, b, false, true), tf.mul(tf.matMul(left, right, false, true), 2)), 0.5), bias);
+    const labels = await everyCandidate(a, b, { batch: 1, m, n, k, transposeA: false, transposeB: true }, want, { lowRank: { left, right, transposeRight: true, scale: 2 }, bias });
+    // Seven tile shapes, each unsplit and in 2 and 4 parts of at least 256.
+    expect(labels).toHaveLength(21);
+    expect(labels).toContain('16x16 in 4 parts');
+  });
+
+  test("every candidate plan of causal attention's products computes what it must", async () => {
+    const [batch, T, heads, d] = [2, 128, 3, 64];
+    const rows = heads * T;
+    const p = tf.mul(tf.randomNormal([batch, rows, T], 0, 1, 'float32', 1), visible(rows, T)) as tf.Tensor3D; // [batch, queries, keys]
+    const v = tf.randomNormal([batch, T, d], 0, 1, 'float32', 2) as tf.Tensor3D;
+    const q = tf.randomNormal([batch, rows, d], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const half = (x: tf.Tensor) => tf.mul(x, 0.5);
+    // P·V over keys; Pᵀ·dO over the stacked queries (also in parts of one head); the scores, needed up to each row's position.
+    await everyCandidate(p, v, { batch, m: rows, n: d, k: T, transposeA: false, transposeB: false }, half(tf.matMul(p, v)), { causal: { part: 'kKeys', period: T } });
+    const dV = await everyCandidate(p, q, { batch, m: T, n: d, k: rows, transposeA: true, transposeB: false }, half(tf.matMul(p, q, true, false)), { causal: { part: 'kQueries', period: T } });
+    expect(dV).toContain('128x64 in 3 parts');
+    await everyCandidate(q, v, { batch, m: rows, n: T, k: d, transposeA: false, transposeB: true }, half(tf.matMul(q, v, false, true)), { causal: { part: 'output', period: T }, mask: visible(rows, T) });
+  });
+
+  test('the tuner times the candidates of each product watched, keeps the fastest, and the product then runs with it', async () => {
+    const x = tf.randomNormal([200, 96], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([80, 96], 0, 1, 'float32', 2);
+    const y = tf.randomNormal([96, 48], 0, 1, 'float32', 3);
+    const tuner = new GemmTuner();
+    await tuner.watch(async () => tf.dispose([gemm(x, w, { transposeB: true }), gemm(x, w, { transposeB: true }), gemm(x, y)]));
+    const report = (await tuner.tune())!;
+    expect(report.products.map((p) => [p.product, p.calls])).toEqual([
+      ['1x200x80x96 Bᵀ B shared', 2],
+      ['1x200x48x96 B shared', 1],
+    ]);
+    const shapes: GemmShape[] = [
+      { batch: 1, m: 200, n: 80, k: 96, transposeA: false, transposeB: true },
+      { batch: 1, m: 200, n: 48, k: 96, transposeA: false, transposeB: false },
+    ];
+    for (const [i, p] of report.products.entries()) {
+      expect(p.candidates).toBe(candidatePlans(shapes[i]!).length);
+      expect(p.chosenMs).toBeGreaterThan(0);
+      expect(p.chosenMs).toBeLessThanOrEqual(p.ruleMs);
+      expect(planLabel(tunedPlan(p.product)!)).toBe(p.chosen);
+    }
+    // The product now runs with the kept plan: its program is named by that tile shape.
+    const usage = new GpuUsage();
+    usage.start();
+    const times = (await usage.programTimes(async () => {
+      const c = gemm(x, w, { transposeB: true });
+      await expectClose(c, tf.matMul(x, w, false, true), 1e-5);
+    }))!;
+    usage.stop();
+    const tile = report.products[0]!.chosen.split(' ')[0]!;
+    expect(times.find((t) => t.kernel.startsWith('tbGemm'))!.kernel).toContain(`_${tile}_`);
+    // Tuned products are not tuned again; a product seen in fewer than minSteps steps waits.
+    expect((await tuner.tune())!.products).toEqual([]);
+    const z = tf.randomNormal([96, 40], 0, 1, 'float32', 4);
+    const once = () => tuner.watch(async () => gemm(x, z).dispose());
+    await once();
+    expect((await tuner.tune(2))!.products).toEqual([]);
+    await once();
+    expect((await tuner.tune(2))!.products.map((p) => p.product)).toEqual(['1x200x40x96 B shared']);
+    expect(tuner.seconds).toBeGreaterThan(0);
+  });
+});
+
+test('candidate plans keep whole tiles of k and cover it; the rule of thumb comes first', () => {
+  const shapes: Array<[GemmShape, Causal | null]> = [
+    [{ batch: 1, m: 2048, n: 896, k: 4864, transposeA: false, transposeB: false }, null],
+    [{ batch: 1, m: 16, n: 896, k: 2048, transposeA: true, transposeB: false }, null],
+    [{ batch: 8, m: 512, n: 64, k: 3584, transposeA: true, transposeB: false }, { part: 'kQueries', period: 512 }],
+    [{ batch: 3, m: 5, n: 7, k: 9, transposeA: false, transposeB: true }, null],
+  ];
+  for (const [s, causal] of shapes) {
+    const plans = candidatePlans(s, causal);
+    expect(plans.length).toBeGreaterThan(0);
+    for (const p of plans) {
+      expect(p.kChunk % 16).toBe(0);
+      expect(p.kChunk * p.split).toBeGreaterThanOrEqual(s.k);
+      expect(p.kChunk * (p.split - 1)).toBeLessThan(s.k);
+    }
+  }
+  // down_proj's input gradient: the rule's 128x128 in 5 parts first, then each tile shape unsplit and in 2, 4...
+  // parts while parts keep 256 of k and the workgroups stay under 4,096 (64x64: 448 of them, so up to 8 parts).
+  const down = candidatePlans(shapes[0]![0]).map(planLabel);
+  expect(down[0]).toBe('128x128 in 5 parts');
+  expect(down).toEqual(expect.arrayContaining(['128x128', '128x128 in 16 parts', '128x64 in 2 parts', '64x64 in 8 parts', '16x16']));
+  expect(down).not.toContain('64x64 in 16 parts');
+  expect(down).not.toContain('16x16 in 2 parts');
+  // dK in parts of one head each is among the candidates.
+  expect(candidatePlans(...shapes[2]!).map(planLabel)).toContain('128x64 in 7 parts');
+});
