@@ -13,7 +13,7 @@ describe('tuneboard bench', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tuneboard-bench-'));
     const profile = join(dir, 'steps.cpuprofile');
     const r = json(await runCli(['bench', ...tiny, '--backend', 'wasm', '--save', dir, '--cpu-profile', profile]));
-    expect(r).toMatchObject({ backend: 'wasm', batch: 1, seq: 16, steps: 2, rank: 16, gradientCheckpointing: false, peakTensorBytes: null, peakAllocatedBytes: null, dispatchesPerStep: null });
+    expect(r).toMatchObject({ backend: 'wasm', batch: 1, seq: 16, steps: 2, rank: 16, gradientCheckpointing: false, peakTensorBytes: null, peakAllocatedBytes: null, dispatchesPerStep: null, tuning: null });
     expect(r.tokensPerSecond).toBeGreaterThan(0);
     const { total, forward, backward, optimizer } = r.stepSeconds;
     // Each part timed on its own: on wasm, where nothing overlaps, each is some of the step.
@@ -48,9 +48,15 @@ describe('tuneboard bench', () => {
     expect(bad.stderr).not.toContain('backend');
   });
 
-  test.runIf(webgpuTests)('on webgpu reports the most bytes tensors held at once, with the pool, the GPU programs a step and their GPU times', async () => {
+  test.runIf(webgpuTests)('on webgpu tunes the matrix products, and reports the most bytes tensors held at once, with the pool, the GPU programs a step and their GPU times', async () => {
     const r = json(await runCli(['bench', ...tiny, '--backend', 'webgpu', '--profile']));
     expect(r.backend).toBe('webgpu');
+    // The first warm-up step's products, each timed in its candidate plans, the fastest kept (never slower than the rule's).
+    const tuned = r.tuning.products as Array<{ product: string; calls: number; candidates: number; ruleMs: number; chosenMs: number }>;
+    expect(tuned.length).toBeGreaterThan(10);
+    expect(tuned.some((p) => p.product === '1x16x512x192 Bᵀ B shared + rank 16ᵀ' && p.calls === 8)).toBe(true); // gate and up, 4 layers
+    for (const p of tuned) expect(p.chosenMs).toBeLessThanOrEqual(p.ruleMs);
+    expect(tuned.reduce((a, p) => a + p.calls, 0)).toBeLessThan(r.dispatchesPerStep);
     // At least the demo model's 1.77 M float32 weights.
     expect(r.peakTensorBytes).toBeGreaterThan(1.77e6 * 4);
     expect(r.peakAllocatedBytes).toBeGreaterThanOrEqual(r.peakTensorBytes);
@@ -63,5 +69,8 @@ describe('tuneboard bench', () => {
     expect(profile.some((k) => k.kernel.startsWith('tbRmsNorm_true('))).toBe(true);
     expect(profile.every((k) => k.ms >= 0)).toBe(true);
     expect(profile.reduce((a, k) => a + k.ms, 0)).toBeGreaterThan(0);
+    // --no-tune keeps the built-in rule.
+    const untuned = json(await runCli(['bench', ...tiny, '--backend', 'webgpu', '--layers', '1', '--vocab', '256', '--no-tune']));
+    expect(untuned.tuning).toBeNull();
   });
 });

@@ -4,10 +4,10 @@
  * one fixture's training trajectory. In CI (no GPU) this runs on lavapipe, Mesa's software Vulkan: slow, so it
  * checks a subset of what those tests check.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoraAdapter } from '../../src-main/engine/lora/lora-adapter';
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load-model';
 import { CASES, fixturePath, readReference } from '../fixtures';
@@ -47,7 +47,9 @@ describe.runIf(webgpuTests)('reference numbers on webgpu', () => {
     });
   });
 
-  test('tuneboard train --backend webgpu reproduces trajectory.json (tiny-llama)', async () => {
-    await expectTrainingTrajectory('tiny-llama', 'webgpu', join(mkdtempSync(join(tmpdir(), 'tb-run-')), 'run'));
+  test('tuneboard train --backend webgpu reproduces trajectory.json (tiny-llama), with its matrix products tuned after the first step', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'tb-run-')), 'run');
+    await expectTrainingTrajectory('tiny-llama', 'webgpu', out);
+    expect(readFileSync(join(out, 'train.log'), 'utf8')).toMatch(/info: tuned \d+ matrix products for this GPU in/);
   });
 });

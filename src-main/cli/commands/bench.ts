@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../engine/backend/backend';
 import { runBenchmark, type BenchResult } from '../../engine/bench/benchmark';
 import type { ProgramTime } from '../../engine/bench/gpu-usage';
+import { savedPerStep, type TuningReport } from '../../engine/ops/gemm/gemm-tuning';
 import { cutShape, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
 import { parseSize } from '../../engine/export/shard-plan';
@@ -14,13 +15,15 @@ import type { Command } from './command';
 
 const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join('|')}] [--backend auto|tensorflow|webgpu|wasm|cpu]
        [--layers N] [--vocab N] [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--gradient-checkpointing]
-       [--profile] [--cpu-profile FILE] [--save DIR] [--json]
+       [--no-tune] [--profile] [--cpu-profile FILE] [--save DIR] [--json]
        tuneboard bench --shape NAME --write-model DIR [--max-shard-size SIZE]
   Times LoRA training steps (rank R on all seven projections, AdamW) on a model folder or on random weights of a
   real model's shape, after warm-up steps. --layers and --vocab cut a shape down (the cost of one layer is the
   difference between two runs; a smaller vocabulary fits a software GPU's buffer limit). --profile adds one step's time by GPU program (webgpu) or by tfjs kernel, --cpu-profile writes a V8 CPU
   profile of the timed steps (open it in Chrome DevTools) to see what the JavaScript side spends, --save writes the result as
-  JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.`;
+  JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.
+  On webgpu the matrix products of the first warm-up step are tuned for the GPU before the timed steps (each
+  product's candidate tile shapes and splits timed, the fastest kept); --no-tune keeps the built-in rule.`;
 
 export const bench: Command = {
   summary: 'measure training speed and memory (tokens/s, step time split, peak memory)',
@@ -41,6 +44,7 @@ export const bench: Command = {
         profile: { type: 'boolean', default: false },
         'cpu-profile': { type: 'string' },
         'gradient-checkpointing': { type: 'boolean', default: false },
+        'no-tune': { type: 'boolean', default: false },
         save: { type: 'string' },
         'write-model': { type: 'string' },
         'max-shard-size': { type: 'string', default: '5GB' },
@@ -80,6 +84,7 @@ export const bench: Command = {
         profile: values.profile,
         cpuProfile: values['cpu-profile'] ?? null,
         gradientCheckpointing: values['gradient-checkpointing'],
+        tune: !values['no-tune'],
         onStep: values.json ? undefined : (done, total) => process.stderr.write(`\rstep ${done}/${total}${done === total ? '\n' : ''}`),
       },
       backend,
@@ -111,8 +116,17 @@ function human(r: BenchResult): string {
       : []),
     `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
     ...(r.peakTensorBytes === null ? [] : [`tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes!)} with tfjs's pool of freed buffers`]),
+    ...(r.tuning ? tuningLines(r.tuning, r.profile !== null) : []),
     ...(r.profile ? profileLines(r.profile, r.backend === 'webgpu' ? 'GPU time by program' : 'time by tfjs kernel') : []),
   ].join('\n');
+}
+
+/** What tuning changed, in a line; with the profile, each product whose plan changed, largest saving first. */
+function tuningLines(t: TuningReport, detailed: boolean): string[] {
+  const changed = t.products.filter((p) => p.chosen !== p.rule).sort((a, b) => b.calls * (b.ruleMs - b.chosenMs) - a.calls * (a.ruleMs - a.chosenMs));
+  const head = `matrix products tuned for this GPU: ${t.products.length} in ${t.seconds.toFixed(1)} s, ${changed.length} with a plan other than the built-in rule's (about ${savedPerStep(t).toFixed(1)} ms of GPU time a step saved)`;
+  const line = (p: TuningReport['products'][number]) => `  ${p.product}: ${p.rule} ${p.ruleMs.toFixed(2)} ms → ${p.chosen} ${p.chosenMs.toFixed(2)} ms (x${p.calls} a step, ${p.candidates} candidates)`;
+  return [head, ...(detailed ? changed.map(line) : [])];
 }
 
 /** The profile's largest entries, then the rest in one line and the total (the JSON keeps every entry). */

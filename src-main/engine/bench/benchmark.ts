@@ -14,6 +14,8 @@ import { LoraAdapter } from '../lora/lora-adapter';
 import { LINEAR_LAYERS, type CausalLM } from '../model/causal-lm';
 import { buildModel } from '../model/load-model';
 import { causalLmLossSum } from '../model/loss';
+import { GemmTuner, type TuningReport } from '../ops/gemm/gemm-tuning';
+import { onWebgpu } from '../ops/webgpu-kernel';
 import { seededRandom } from '../seeded-random';
 import { AdamW } from '../train/adamw';
 import { queueUpdate } from '../train/gradients';
@@ -33,6 +35,8 @@ export interface BenchOptions {
   /** Where to write a V8 CPU profile of the timed steps (JavaScript time: op dispatch, tfjs bookkeeping, GPU waits). */
   readonly cpuProfile: string | null;
   readonly gradientCheckpointing: boolean;
+  /** On webgpu, time the candidate plans of the first warm-up step's matrix products and keep the fastest (gemm-tuning.ts); a second warm-up step then runs them. */
+  readonly tune: boolean;
   readonly onStep?: (done: number, total: number) => void;
 }
 
@@ -72,6 +76,8 @@ export interface BenchResult {
   readonly peakAllocatedBytes: number | null;
   /** With `profile`: one extra step's time by GPU program (webgpu, timestamp queries) or by tfjs kernel, largest first. */
   readonly profile: readonly ProgramTime[] | null;
+  /** With `tune` on webgpu (and a warm-up step to learn the products from): the plans measured, before the timed steps. */
+  readonly tuning: TuningReport | null;
 }
 
 export async function runBenchmark(o: BenchOptions, backend: BackendReport): Promise<BenchResult> {
@@ -86,6 +92,8 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
   const times = { total: 0, forward: 0, forwardBackward: 0, update: 0, queue: 0 };
   const gpu = new GpuUsage();
+  const tuner = o.tune && o.warmup > 0 && onWebgpu() ? new GemmTuner() : null;
+  let tuning: TuningReport | null = null;
   let timedPrograms = 0;
   let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
   gpu.start();
@@ -93,8 +101,11 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
     for (let i = 0; i < o.warmup + o.steps; i++) {
       if (i === o.warmup && o.cpuProfile) stopCpuProfile = await startCpuProfile();
       const before = gpu.programs;
-      const t = await trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
+      const step = () => trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
+      const t = await (tuner && i === 0 ? tuner.watch(step) : step());
       if (i >= o.warmup) timedPrograms += gpu.programs - before;
+      // Tuned after the first warm-up step, so the next one runs the chosen plans and refills the buffer pool.
+      if (tuner && i === 0) tuning = await tuner.tune();
       await memory.read();
       if (i >= o.warmup) {
         times.total += t.total;
@@ -133,6 +144,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       ...bufferPeaks(gpu.stop()),
       peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
       profile,
+      tuning,
     };
   } finally {
     gpu.stop();

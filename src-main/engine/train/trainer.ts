@@ -12,6 +12,8 @@ import type { MemoryProbe } from '../jobs/memory';
 import type { LoraAdapter } from '../lora/lora-adapter';
 import type { CausalLM } from '../model/causal-lm';
 import { causalLmLossSum } from '../model/loss';
+import { GemmTuner, savedPerStep } from '../ops/gemm/gemm-tuning';
+import { onWebgpu } from '../ops/webgpu-kernel';
 import { deriveSeed } from '../seeded-random';
 import { AdamW } from './adamw';
 import { saveCheckpoint, type SavedCheckpoint } from './checkpoint';
@@ -69,6 +71,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
   let lastEvalLoss: number | null = null;
   let lastCheckpoint: string | null = s.resume?.dir ?? null;
   let checkpointStep = s.resume?.state.step ?? 0;
+  const tuner = onWebgpu() && process.env.TUNEBOARD_GEMM_TUNING !== 'off' ? new GemmTuner() : null;
 
   const checkpoint = async () => {
     const state = { step, totalSteps: schedule.totalSteps, epoch: s.order.epochAfter(step), seed: config.seed };
@@ -86,7 +89,8 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
       assertDeviceAlive();
       // Let messages in between steps (a Stop from the board): on CPU backends nothing else awaits the event loop.
       await new Promise((resolve) => setImmediate(resolve));
-      const result = await trainStep(s, optimizer, step);
+      const result = tuner ? await tuner.watch(() => trainStep(s, optimizer, step)) : await trainStep(s, optimizer, step);
+      if (tuner) await tuneProducts(tuner, step === firstStep, (performance.now() - started) / 1000, s.emit);
       if (result.tokens === 0) {
         s.emit({ type: 'log', level: 'warn', message: `step ${step + 1} had no trained token (every answer in it is cut off by cutoff_len ${config.cutoff_len}): no update` });
       }
@@ -114,6 +118,20 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
     s.adapter.setTraining(null);
     optimizer.dispose();
   }
+}
+
+/**
+ * Matrix products tuned for the GPU (gemm-tuning.ts): after the first step, all of its products; after later
+ * ones, those seen in two steps or more (sequence lengths vary between batches), while tuning has taken at most
+ * a tenth of the run's time.
+ */
+async function tuneProducts(tuner: GemmTuner, first: boolean, elapsedSeconds: number, emit: TrainerSetup['emit']): Promise<void> {
+  if (!first && tuner.seconds > 0.1 * elapsedSeconds) return;
+  const report = await tuner.tune(first ? 1 : 2);
+  if (!report?.products.length) return;
+  const changed = report.products.filter((p) => p.chosen !== p.rule).length;
+  const saved = savedPerStep(report);
+  emit({ type: 'log', level: 'info', message: `tuned ${report.products.length} matrix products for this GPU in ${report.seconds.toFixed(1)} s (${changed} changed; about ${saved.toFixed(0)} ms of GPU time saved a step)` });
 }
 
 /** One optimizer step (0-based `step`): accumulate, normalise by the step's supervised tokens, clip, update. */
