@@ -150,6 +150,7 @@ export class Board {
       return;
     }
     void datasetDir;
+    this.dataset.previewPending();
     this.previewTimer = setTimeout(() => void this.dataset.inspect(this.model.dir, cutoff), PREVIEW_DELAY_MS);
   }
 

@@ -77,6 +77,14 @@ export class DatasetState {
     return { source: this.source, file: this.file, registryDir: this.registryDir, key: this.key };
   }
 
+  /**
+   * The choice changed and a new preview is on its way (after the board's debounce): until it lands, the one
+   * shown is not this choice's, so the dataset is not ready (Start waits for it).
+   */
+  previewPending(): void {
+    this.loading = true;
+  }
+
   /** Reads the dataset through the model's tokenizer and chat template (both needed for the preview). */
   async inspect(model: string, cutoffLen: number): Promise<void> {
     const seq = ++this.seq;

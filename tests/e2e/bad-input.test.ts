@@ -3,9 +3,10 @@
  * model, a malformed dataset (and one with some bad rows), an out-of-range learning rate, a validation set as
  * large as the dataset. Start stays off.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../cli/run-cli';
 import { boardInBrowser } from './board-in-browser';
 
 const session = boardInBrowser();
@@ -74,6 +75,30 @@ describe('bad input in the board', () => {
 
     await page.getByRole('button', { name: 'Use the sample dataset' }).click();
     await page.locator('[data-testid=dataset-bad-rows]').waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it("keeps Start off from the moment the dataset changes until the new dataset's preview is in", async () => {
+    const { page } = session.browser;
+    const copy = join(session.board.dir, 'copy-of-sample.json');
+    copyFileSync(join(ROOT, 'resources/datasets/sample_alpaca.json'), copy);
+    await page.getByTestId('tab-data').click();
+    // In one go inside the page: use the new path, open the Train tab and read Start two frames later, well before
+    // the board's debounce (300 ms) has even asked for the preview. The old preview must not count for the new file.
+    const [disabled, mark] = await page.evaluate(async (path) => {
+      const input = document.querySelector<HTMLInputElement>('[data-testid=dataset-input]')!;
+      input.value = path;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+      document.querySelector<HTMLElement>('[data-testid=tab-train]')!.click();
+      await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+      return [document.querySelector<HTMLButtonElement>('[data-testid=start]')!.disabled, document.querySelector('[data-testid=ready-dataset]')!.className];
+    }, copy);
+    expect(disabled).toBe(true);
+    expect(mark).not.toContain('ok');
+    await expect.poll(() => page.getByTestId('start').isEnabled(), { timeout: 30_000 }).toBe(true);
+    expect(await page.getByTestId('ready-dataset').textContent()).toContain('copy-of-sample.json');
+    await page.getByTestId('tab-data').click();
+    await page.getByRole('button', { name: 'Use the sample dataset' }).click();
   });
 
   it('flags an out-of-range learning rate next to the field, before Start', async () => {
