@@ -106,8 +106,8 @@ export function candidatePlans(s: GemmShape, causal: Causal | null = null): Plan
 }
 
 /**
- * A product as tuning tells products apart: its sizes, whether B has a batch of its own (else one B serves
- * every batch), and the addends and causal structure its programs carry.
+ * A product as tuning sees it: its sizes, whether B has a batch of its own (else one B serves every batch), and
+ * the addends and causal structure its programs carry.
  */
 export interface Product {
   shape: GemmShape;
@@ -117,19 +117,32 @@ export interface Product {
   causal: Causal | null;
 }
 
+/**
+ * A size as tuning keys it: up to 16 itself, beyond that the next of 2^j and 1.5 · 2^j. Sequence lengths vary from
+ * batch to batch, and the plan measured fastest for 2,000 rows is the one for 2,048: products whose sizes
+ * round alike share a tuned plan (the boundaries fall on the powers of two where tile shapes stop being allowed).
+ */
+const sizeClass = (x: number): number => {
+  if (x <= 16) return x;
+  const power = 2 ** Math.ceil(Math.log2(x));
+  return x <= 0.75 * power ? 0.75 * power : power;
+};
+
+/** The key tuned plans are kept by: the product with its sizes rounded by sizeClass. */
 export const productKey = ({ shape: s, batchedB, lowRank, bias, causal }: Product): string =>
-  `${s.batch}x${s.m}x${s.n}x${s.k}${s.transposeA ? ' Aᵀ' : ''}${s.transposeB ? ' Bᵀ' : ''}${batchedB ? '' : ' B shared'}` +
-  `${lowRank ? ` + rank ${lowRank.rank}${lowRank.transposeRight ? 'ᵀ' : ''}` : ''}${bias ? ' + bias' : ''}${causal ? ` causal ${causal.part}/${causal.period}` : ''}`;
+  `${[s.batch, s.m, s.n, s.k].map(sizeClass).join('x')}${s.transposeA ? ' Aᵀ' : ''}${s.transposeB ? ' Bᵀ' : ''}${batchedB ? '' : ' B shared'}` +
+  `${lowRank ? ` + rank ${lowRank.rank}${lowRank.transposeRight ? 'ᵀ' : ''}` : ''}${bias ? ' + bias' : ''}${causal ? ` causal ${causal.part}` : ''}`;
 
 /** Plans measured fastest, by productKey; and who is told of each product planned (the tuner, while it watches). */
 const tunedPlans = new Map<string, Plan>();
 let productObserver: ((product: Product, key: string) => void) | null = null;
 
-/** The plan a product runs with: its tuned one, else the rule of thumb's. */
+/** The plan a product runs with: its tuned tiles and parts (k cut for its own length), else the rule of thumb's. */
 export function planFor(product: Product): Plan {
   const key = productKey(product);
   productObserver?.(product, key);
-  return tunedPlans.get(key) ?? plan(product.shape, product.causal);
+  const tuned = tunedPlans.get(key);
+  return tuned ? tiled(product.shape, tuned.m.block, tuned.n.block, tuned.split) : plan(product.shape, product.causal);
 }
 
 export function setTunedPlan(key: string, p: Plan): void {
