@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import * as tf from '../../src-main/engine/backend/tf';
 import { GpuUsage } from '../../src-main/engine/bench/gpu-usage';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
-import { candidatePlans, planFor, planLabel, tunedPlan } from '../../src-main/engine/ops/gemm/gemm-plan';
+import { candidatePlans, partsFit, plan, planFor, planLabel, productKey, setTunedPlan, tunedPlan } from '../../src-main/engine/ops/gemm/gemm-plan';
 import type { Causal, GemmShape, LowRankTerm } from '../../src-main/engine/ops/gemm/gemm-reference';
 import { GemmTuner } from '../../src-main/engine/ops/gemm/gemm-tuning';
 import { gemmWebgpu } from '../../src-main/engine/ops/gemm/gemm-webgpu';
@@ -100,6 +100,29 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
     expect((await tuner.tune(2))!.products.map((p) => p.product)).toEqual(['1x256x128x96 B shared']);
     expect(tuner.seconds).toBeGreaterThan(0);
   });
+
+  test('products larger than the tuner may allocate keep the rule, and are not considered again', async () => {
+    const x = tf.randomNormal([40, 300], 0, 1, 'float32', 1);
+    const small = tf.randomNormal([300, 20], 0, 1, 'float32', 2);
+    const large = tf.randomNormal([300, 600], 0, 1, 'float32', 3);
+    // x, small and their product: 4 x (40·300 + 300·20 + 40·20) bytes = 75 KB; with `large` 0.8 MB and more.
+    const tuner = new GemmTuner(200_000);
+    await tuner.watch(async () => tf.dispose([gemm(x, small), gemm(x, large)]));
+    expect((await tuner.tune())!.products.map((p) => p.product)).toEqual(['1x48x24x384 B shared']);
+    expect(tunedPlan('1x48x768x384 B shared')).toBeUndefined();
+    expect((await tuner.tune())!.products).toEqual([]);
+  });
+});
+
+test("a tuned plan whose partial products would not fit the device's binding limit gives way to the rule", () => {
+  const s: GemmShape = { batch: 1, m: 100, n: 100, k: 5000, transposeA: false, transposeB: false };
+  const product = { shape: s, batchedB: false, lowRank: null, bias: false, causal: null };
+  const split = candidatePlans(s).find((p) => p.split === 8)!;
+  expect(partsFit(split, s, 8 * 100 * 100)).toBe(true);
+  expect(partsFit(split, s, 8 * 100 * 100 - 1)).toBe(false);
+  setTunedPlan(productKey(product), split);
+  expect(planLabel(planFor(product, 80_000))).toBe(planLabel(split));
+  expect(planFor(product, 79_999)).toEqual(plan(s));
 });
 
 test('candidate plans keep whole tiles of k and cover it; the rule of thumb comes first', () => {

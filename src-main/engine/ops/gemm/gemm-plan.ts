@@ -137,12 +137,19 @@ export const productKey = ({ shape: s, batchedB, lowRank, bias, causal }: Produc
 const tunedPlans = new Map<string, Plan>();
 let productObserver: ((product: Product, key: string) => void) | null = null;
 
-/** The plan a product runs with: its tuned tiles and parts (k cut for its own length), else the rule of thumb's. */
-export function planFor(product: Product): Plan {
+/** Whether a plan's partial products ([split x batch, m, n]) fit one storage binding of `maxElements` floats. */
+export const partsFit = (p: Plan, s: GemmShape, maxElements: number): boolean => p.split === 1 || p.split * s.batch * s.m * s.n <= maxElements;
+
+/**
+ * The plan a product runs with: its tuned tiles and parts (k cut for its own length) where its partial products
+ * fit a binding of `maxElements`, else the rule of thumb's.
+ */
+export function planFor(product: Product, maxElements = Infinity): Plan {
   const key = productKey(product);
   productObserver?.(product, key);
   const tuned = tunedPlans.get(key);
-  return tuned ? tiled(product.shape, tuned.m.block, tuned.n.block, tuned.split) : plan(product.shape, product.causal);
+  const p = tuned && tiled(product.shape, tuned.m.block, tuned.n.block, tuned.split);
+  return p && partsFit(p, product.shape, maxElements) ? p : plan(product.shape, product.causal);
 }
 
 export function setTunedPlan(key: string, p: Plan): void {

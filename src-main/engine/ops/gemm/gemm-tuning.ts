@@ -8,11 +8,17 @@
  */
 import { releasePooledMemory } from '../../backend/backend';
 import * as tf from '../../backend/tf';
-import { canTimePrograms, elementDispatch, runProgram, timePrograms, type ProgramSpec } from '../webgpu-kernel';
-import { candidatePlans, observeProducts, planLabel, setTunedPlan, tunedPlan, type Plan, type Product } from './gemm-plan';
+import { canTimePrograms, elementDispatch, maxBindingElements, runProgram, timePrograms, type ProgramSpec } from '../webgpu-kernel';
+import { candidatePlans, observeProducts, partsFit, planLabel, setTunedPlan, tunedPlan, type Plan, type Product } from './gemm-plan';
 import { gemmWebgpu } from './gemm-webgpu';
 
 const REPEATS = 3;
+/**
+ * Products whose operands and result take more than this are left to the rule (an LM head over a 128K vocabulary):
+ * tuning runs between steps with tfjs's pool of freed buffers given back first, so what it allocates fits in what
+ * the step's activations held, and stays under the step's peak.
+ */
+const MAX_TUNING_BYTES = 2 ** 30;
 
 /** One product's tuning: its candidates' best times, the rule's plan and the one kept. */
 export interface ProductTuning {
@@ -34,8 +40,13 @@ export interface TuningReport {
 export class GemmTuner {
   /** Products seen while watching, by key: the product, the steps it ran in, its calls in the last of them. */
   private readonly seen = new Map<string, { product: Product; steps: number; calls: number }>();
+  /** Products too large to tune (MAX_TUNING_BYTES), by key: not considered again. */
+  private readonly tooLarge = new Set<string>();
   /** Seconds spent tuning so far. */
   seconds = 0;
+
+  /** `maxBytes`: products whose operands and result take more are left to the rule. */
+  constructor(private readonly maxBytes = MAX_TUNING_BYTES) {}
 
   /** Runs `step`, noting every product it plans. */
   async watch<T>(step: () => Promise<T>): Promise<T> {
@@ -64,9 +75,14 @@ export class GemmTuner {
     if (!canTimePrograms()) return null;
     const t0 = performance.now();
     const products: ProductTuning[] = [];
+    releasePooledMemory();
     for (const [key, { product, steps, calls }] of this.seen) {
-      if (steps < minSteps || tunedPlan(key)) continue;
-      const candidates = candidatePlans(product.shape, product.causal);
+      if (steps < minSteps || tunedPlan(key) || this.tooLarge.has(key)) continue;
+      const candidates = fitting(product, candidatePlans(product.shape, product.causal));
+      if (tuningBytes(product, candidates) > this.maxBytes) {
+        this.tooLarge.add(key);
+        continue;
+      }
       const ms = await timeCandidates(product, candidates);
       const best = ms.indexOf(Math.min(...ms));
       setTunedPlan(key, candidates[best]!);
@@ -99,6 +115,18 @@ async function timeCandidates(product: Product, plans: readonly Plan[]): Promise
   } finally {
     tf.dispose([a, b, ...(addends.lowRank ? [addends.lowRank.left, addends.lowRank.right] : []), ...(addends.bias ? [addends.bias] : [])]);
   }
+}
+
+/** The candidates whose partial products fit one storage binding of this device (the rule's plan, first, always does). */
+function fitting({ shape: s }: Product, plans: readonly Plan[]): Plan[] {
+  const limit = maxBindingElements();
+  return plans.filter((p, i) => i === 0 || partsFit(p, s, limit));
+}
+
+/** Bytes of the product's operands and result, with the partial products of the candidate split the most. */
+function tuningBytes({ shape: s, batchedB }: Product, candidates: readonly Plan[]): number {
+  const parts = Math.max(...candidates.map((p) => (p.split > 1 ? p.split : 0)));
+  return 4 * (s.batch * s.m * s.k + (batchedB ? s.batch : 1) * s.k * s.n + (1 + parts) * s.batch * s.m * s.n);
 }
 
 /** Operands of the product's shapes, filled on the GPU (zeros could run faster than real data). */
