@@ -7,6 +7,7 @@ import { candidatePlans, partsFit, plan, planFor, planLabel, productKey, setTune
 import type { Causal, GemmShape, LowRankTerm } from '../../src-main/engine/ops/gemm/gemm-reference';
 import { GemmTuner } from '../../src-main/engine/ops/gemm/gemm-tuning';
 import { gemmWebgpu } from '../../src-main/engine/ops/gemm/gemm-webgpu';
+import { webgpuBackend } from '../../src-main/engine/ops/webgpu-kernel';
 import { expectClose } from '../expect-close';
 import { webgpuTests } from '../webgpu-backend';
 
@@ -90,8 +91,16 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
     // So does one of sizes that round alike (another batch's length), its k cut in as many parts for its own length.
     const alike = planFor({ shape: { ...shapes[0]!, m: 250, n: 90 }, batchedB: false, lowRank: null, bias: false, causal: null });
     expect(planLabel(alike)).toBe(report.products[0]!.chosen);
-    // Tuned products are not tuned again; a product seen in fewer than minSteps steps waits.
+    // Tuned products are not tuned again, and with nothing to tune tfjs's pool of freed buffers is left alone
+    // (the trainer asks after every step); a product seen in fewer than minSteps steps waits.
+    const pooled = tf.add(x, 1);
+    await pooled.data();
+    pooled.dispose();
+    const free = () => (webgpuBackend().bufferManager as unknown as { numFreeBuffers: number }).numFreeBuffers;
+    const freeBefore = free();
+    expect(freeBefore).toBeGreaterThan(0);
     expect((await tuner.tune())!.products).toEqual([]);
+    expect(free()).toBe(freeBefore);
     const z = tf.randomNormal([96, 100], 0, 1, 'float32', 4);
     const once = () => tuner.watch(async () => gemm(x, z).dispose());
     await once();

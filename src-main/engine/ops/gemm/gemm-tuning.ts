@@ -75,9 +75,10 @@ export class GemmTuner {
     if (!canTimePrograms()) return null;
     const t0 = performance.now();
     const products: ProductTuning[] = [];
+    const due = [...this.seen].filter(([key, { steps }]) => steps >= minSteps && !tunedPlan(key) && !this.tooLarge.has(key));
+    if (!due.length) return { seconds: 0, products };
     releasePooledMemory();
-    for (const [key, { product, steps, calls }] of this.seen) {
-      if (steps < minSteps || tunedPlan(key) || this.tooLarge.has(key)) continue;
+    for (const [key, { product, calls }] of due) {
       const candidates = fitting(product, candidatePlans(product.shape, product.causal));
       if (tuningBytes(product, candidates) > this.maxBytes) {
         this.tooLarge.add(key);
