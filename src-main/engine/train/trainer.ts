@@ -90,7 +90,8 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
       // Let messages in between steps (a Stop from the board): on CPU backends nothing else awaits the event loop.
       await new Promise((resolve) => setImmediate(resolve));
       const result = tuner ? await tuner.watch(() => trainStep(s, optimizer, step)) : await trainStep(s, optimizer, step);
-      if (tuner) await tuneProducts(tuner, step === firstStep, (performance.now() - started) / 1000, s.emit);
+      // Tuning is a one-off: neither the steps' throughput nor the ETA should count it.
+      if (tuner) log.exclude(await tuneProducts(tuner, step === firstStep, (performance.now() - started) / 1000, s.emit));
       if (result.tokens === 0) {
         s.emit({ type: 'log', level: 'warn', message: `step ${step + 1} had no trained token (every answer in it is cut off by cutoff_len ${config.cutoff_len}): no update` });
       }
@@ -108,7 +109,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
         const metrics = log.flush(step, s.order.epochAfter(step), await s.memory.read(), evalLoss);
         await s.files.appendMetrics(metrics);
         const elapsed = (performance.now() - started) / 1000;
-        const eta = (elapsed / (step - firstStep)) * (schedule.totalSteps - step);
+        const eta = ((elapsed - (tuner?.seconds ?? 0)) / (step - firstStep)) * (schedule.totalSteps - step);
         s.emit({ type: 'step', metrics, elapsedSeconds: elapsed, etaSeconds: eta, totalSteps: schedule.totalSteps });
       }
       if (step % config.save_steps === 0 && !last) await checkpoint();
@@ -123,15 +124,16 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
 /**
  * Matrix products tuned for the GPU (gemm-tuning.ts): after the first step, all of its products; after later
  * ones, those seen in two steps or more (sequence lengths vary between batches), while tuning has taken at most
- * a tenth of the run's time.
+ * a tenth of the run's time. Returns the seconds it took.
  */
-async function tuneProducts(tuner: GemmTuner, first: boolean, elapsedSeconds: number, emit: TrainerSetup['emit']): Promise<void> {
-  if (!first && tuner.seconds > 0.1 * elapsedSeconds) return;
+async function tuneProducts(tuner: GemmTuner, first: boolean, elapsedSeconds: number, emit: TrainerSetup['emit']): Promise<number> {
+  if (!first && tuner.seconds > 0.1 * elapsedSeconds) return 0;
   const report = await tuner.tune(first ? 1 : 2);
-  if (!report?.products.length) return;
+  if (!report?.products.length) return report?.seconds ?? 0;
   const changed = report.products.filter((p) => p.chosen !== p.rule).length;
   const saved = savedPerStep(report);
   emit({ type: 'log', level: 'info', message: `tuned ${report.products.length} matrix products for this GPU in ${report.seconds.toFixed(1)} s (${changed} changed; about ${saved.toFixed(0)} ms of GPU time saved a step)` });
+  return report.seconds;
 }
 
 /** One optimizer step (0-based `step`): accumulate, normalise by the step's supervised tokens, clip, update. */
@@ -193,6 +195,11 @@ class LogWindow {
 
   add(r: StepResult): void {
     this.steps.push(r);
+  }
+
+  /** Leaves `seconds` spent on other work (tuning) out of the window's throughput. */
+  exclude(seconds: number): void {
+    this.since += seconds * 1000;
   }
 
   flush(step: number, epoch: number, memory: StepMetrics['memory'], evalLoss: number | undefined): StepMetrics {
