@@ -97,6 +97,11 @@ export function maxBindingElements(): number {
   return Math.floor(webgpuBackend().device.limits.maxStorageBufferBindingSize / 4);
 }
 
+/** The most bytes of workgroup memory a program may declare on this device (16 KiB at WebGPU's minimum). */
+export function maxWorkgroupBytes(): number {
+  return webgpuBackend().device.limits.maxComputeWorkgroupStorageSize;
+}
+
 /** One workgroup per row of `rows`, `threads` invocations each; the program reads `row` and `tid`. */
 export function rowDispatch(rows: number, threads: number): Pick<ProgramSpec, 'workgroupSize' | 'dispatch' | 'flat'> {
   return { workgroupSize: [threads, 1, 1], dispatch: [rows, 1, 1], flat: true };

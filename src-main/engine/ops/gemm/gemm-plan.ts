@@ -59,6 +59,8 @@ export interface Plan {
   split: number;
   /** k per part, a multiple of BK. */
   kChunk: number;
+  /** Workgroup-memory buffers a side: 2 stores the next tile while this one is multiplied (one barrier a tile, not two). */
+  buffers: 1 | 2;
 }
 
 /**
@@ -77,12 +79,15 @@ export function plan(s: GemmShape, causal: Causal | null = null): Plan {
 }
 
 /** bm x bn tiles with k in `parts` parts of whole tiles (fewer when whole tiles cover k sooner). */
-function tiled(s: GemmShape, bm: 128 | 64 | 16, bn: 128 | 64 | 16, parts: number): Plan {
+function tiled(s: GemmShape, bm: 128 | 64 | 16, bn: 128 | 64 | 16, parts: number, buffers: 1 | 2 = 1): Plan {
   const kChunk = Math.ceil(Math.ceil(s.k / parts) / BK) * BK;
-  return { m: SIDES[bm], n: SIDES[bn], split: Math.ceil(s.k / kChunk), kChunk };
+  return { m: SIDES[bm], n: SIDES[bn], split: Math.ceil(s.k / kChunk), kChunk, buffers };
 }
 
-export const planLabel = (p: Plan): string => `${p.m.block}x${p.n.block}${p.split > 1 ? ` in ${p.split} parts` : ''}`;
+export const planLabel = (p: Plan): string => `${p.m.block}x${p.n.block}${p.split > 1 ? ` in ${p.split} parts` : ''}${p.buffers === 2 ? ', 2 buffers' : ''}`;
+
+/** Workgroup memory a plan's program declares: its tiles of A and B, and a causal product's tile count. */
+export const workgroupBytes = (p: Plan, causal: Causal | null): number => 4 * p.buffers * BK * (p.m.block + p.n.block) + (causal ? 4 : 0);
 
 /** The shortest part of k a tuned plan may have (16 tiles), and the most workgroups worth splitting k into. */
 const CANDIDATE_MIN_K = 16 * BK;
@@ -91,7 +96,8 @@ const CANDIDATE_MAX_WORKGROUPS = 4096;
 /**
  * The plans worth timing for a product (gemm-tuning.ts): `plan`'s own, then every allowed tile shape unsplit
  * and with k in 2, 4, 8... parts while parts keep CANDIDATE_MIN_K and the workgroups stay under
- * CANDIDATE_MAX_WORKGROUPS, and in parts of one head for causal 'kQueries'.
+ * CANDIDATE_MAX_WORKGROUPS, and in parts of one head for causal 'kQueries'; each with one buffer a side and
+ * with two. (A device may not have the workgroup memory for all: see workgroupBytes.)
  */
 export function candidatePlans(s: GemmShape, causal: Causal | null = null): Plan[] {
   const plans = new Map<string, Plan>();
@@ -99,8 +105,10 @@ export function candidatePlans(s: GemmShape, causal: Causal | null = null): Plan
   add(plan(s, causal));
   for (const [bm, bn] of allowedTiles(s)) {
     const count = workgroups(s, bm, bn);
-    for (let parts = 1; parts === 1 || (s.k / parts >= CANDIDATE_MIN_K && count * parts <= CANDIDATE_MAX_WORKGROUPS); parts *= 2) add(tiled(s, bm, bn, parts));
-    if (causal?.part === 'kQueries' && causal.period % BK === 0) add(tiled(s, bm, bn, s.k / causal.period));
+    const splits: number[] = [];
+    for (let parts = 1; parts === 1 || (s.k / parts >= CANDIDATE_MIN_K && count * parts <= CANDIDATE_MAX_WORKGROUPS); parts *= 2) splits.push(parts);
+    if (causal?.part === 'kQueries' && causal.period % BK === 0) splits.push(s.k / causal.period);
+    for (const buffers of [1, 2] as const) for (const parts of splits) add(tiled(s, bm, bn, parts, buffers));
   }
   return [...plans.values()];
 }
@@ -148,7 +156,7 @@ export function planFor(product: Product, maxElements = Infinity): Plan {
   const key = productKey(product);
   productObserver?.(product, key);
   const tuned = tunedPlans.get(key);
-  const p = tuned && tiled(product.shape, tuned.m.block, tuned.n.block, tuned.split);
+  const p = tuned && tiled(product.shape, tuned.m.block, tuned.n.block, tuned.split, tuned.buffers);
   return p && partsFit(p, product.shape, maxElements) ? p : plan(product.shape, product.causal);
 }
 

@@ -8,8 +8,8 @@
  */
 import { releasePooledMemory } from '../../backend/backend';
 import * as tf from '../../backend/tf';
-import { canTimePrograms, elementDispatch, maxBindingElements, runProgram, timePrograms, type ProgramSpec } from '../webgpu-kernel';
-import { candidatePlans, observeProducts, partsFit, planLabel, setTunedPlan, tunedPlan, type Plan, type Product } from './gemm-plan';
+import { canTimePrograms, elementDispatch, maxBindingElements, maxWorkgroupBytes, runProgram, timePrograms, type ProgramSpec } from '../webgpu-kernel';
+import { candidatePlans, observeProducts, partsFit, planLabel, setTunedPlan, tunedPlan, workgroupBytes, type Plan, type Product } from './gemm-plan';
 import { gemmWebgpu } from './gemm-webgpu';
 
 const REPEATS = 3;
@@ -118,10 +118,13 @@ async function timeCandidates(product: Product, plans: readonly Plan[]): Promise
   }
 }
 
-/** The candidates whose partial products fit one storage binding of this device (the rule's plan, first, always does). */
-function fitting({ shape: s }: Product, plans: readonly Plan[]): Plan[] {
-  const limit = maxBindingElements();
-  return plans.filter((p, i) => i === 0 || partsFit(p, s, limit));
+/**
+ * The candidates this device can run: their partial products fit one storage binding, their tiles its workgroup
+ * memory (the rule's plan, first, always does).
+ */
+function fitting({ shape: s, causal }: Product, plans: readonly Plan[]): Plan[] {
+  const [elements, bytes] = [maxBindingElements(), maxWorkgroupBytes()];
+  return plans.filter((p, i) => i === 0 || (partsFit(p, s, elements) && workgroupBytes(p, causal) <= bytes));
 }
 
 /** Bytes of the product's operands and result, with the partial products of the candidate split the most. */

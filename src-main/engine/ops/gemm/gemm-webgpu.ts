@@ -18,14 +18,18 @@ import type * as tf from '../../backend/tf';
 /**
  * How one side's tile is read in the inner loop: `groups` vec4s per k (rows g*block/2 + t*4 .. +3), or one
  * scalar (row t) when perThread is 1. `names[i]` is the expression for the invocation's i-th row of the side.
+ * With two buffers, stores go to the one at `<tile>Write` and reads come from the one at `<tile>Read`
+ * (offsets in the array's units, of `size` each).
  */
-function sideReader(side: Side, tile: string, t: string) {
+function sideReader(side: Side, tile: string, t: string, buffers: 1 | 2) {
+  const [write, read] = buffers === 2 ? [`${tile}Write + `, `${tile}Read + `] : ['', ''];
   if (side.perThread === 1) {
     return {
-      declare: `var<workgroup> ${tile} : array<f32, ${BK * side.block}>;`,
-      store: (k: string, x: string, v: string) => `${tile}[${k} * ${side.block} + ${x}] = ${v};`,
-      store4: (k: string, x4: string, v: string) => [0, 1, 2, 3].map((j) => `${tile}[${k} * ${side.block} + ${x4} * 4 + ${j}] = ${v}[${j}];`).join(' '),
-      read: `let ${tile}0 = ${tile}[kk * ${side.block} + ${t}];`,
+      declare: `var<workgroup> ${tile} : array<f32, ${buffers * BK * side.block}>;`,
+      size: BK * side.block,
+      store: (k: string, x: string, v: string) => `${tile}[${write}${k} * ${side.block} + ${x}] = ${v};`,
+      store4: (k: string, x4: string, v: string) => [0, 1, 2, 3].map((j) => `${tile}[${write}${k} * ${side.block} + ${x4} * 4 + ${j}] = ${v}[${j}];`).join(' '),
+      read: `let ${tile}0 = ${tile}[${read}kk * ${side.block} + ${t}];`,
       names: [`${tile}0`],
       offset: (i: number) => (i === 0 ? t : ''),
     };
@@ -33,10 +37,11 @@ function sideReader(side: Side, tile: string, t: string) {
   const groups = side.perThread / 4;
   const width = side.block / 4; // vec4s per k row
   return {
-    declare: `var<workgroup> ${tile} : array<vec4<f32>, ${BK * width}>;`,
-    store: (k: string, x: string, v: string) => `${tile}[${k} * ${width} + ${x} / 4][${x} % 4] = ${v};`,
-    store4: (k: string, x4: string, v: string) => `${tile}[${k} * ${width} + ${x4}] = ${v};`,
-    read: Array.from({ length: groups }, (_, g) => `let ${tile}${g} = ${tile}[kk * ${width} + ${t} + ${g * (width / groups)}];`).join(' '),
+    declare: `var<workgroup> ${tile} : array<vec4<f32>, ${buffers * BK * width}>;`,
+    size: BK * width,
+    store: (k: string, x: string, v: string) => `${tile}[${write}${k} * ${width} + ${x} / 4][${x} % 4] = ${v};`,
+    store4: (k: string, x4: string, v: string) => `${tile}[${write}${k} * ${width} + ${x4}] = ${v};`,
+    read: Array.from({ length: groups }, (_, g) => `let ${tile}${g} = ${tile}[${read}kk * ${width} + ${t} + ${g * (width / groups)}];`).join(' '),
     names: Array.from({ length: side.perThread }, (_, i) => `${tile}${Math.floor(i / 4)}[${i % 4}]`),
     offset: (i: number) => `${Math.floor(i / 4) * (side.block / groups)} + ${t} * 4 + ${i % 4}`,
   };
@@ -136,8 +141,8 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
   const whole = split === 1; // alpha and the extras are applied here, else by the sum of the parts
   const own: Extras = whole ? extras : NO_EXTRAS;
   const [BM, BN] = [ms.block, ns.block];
-  const a = sideReader(ms, 'As', 'tRow');
-  const b = sideReader(ns, 'Bs', 'tCol');
+  const a = sideReader(ms, 'As', 'tRow', p.buffers);
+  const b = sideReader(ns, 'Bs', 'tCol', p.buffers);
   // op(A)[m][k]: A is [M, K] row-major, or [K, M] when transposed. op(B)[k][n]: B is [K, N], or [N, K].
   const aKContiguous = !s.transposeA;
   const bKContiguous = s.transposeB;
@@ -167,6 +172,45 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
     )
     .join('\n      ');
   const walk = kWalk(causal, BM);
+  // The next tile's loads go out before this one is multiplied, and arrive while it is.
+  const loadNext = `if (t + 1 < kTiles) {
+          ${loadA.load(`k0 + ${BK}`)}
+          ${loadB.load(`k0 + ${BK}`)}
+        }`;
+  const multiplyTile = `for (var kk = 0; kk < ${BK}; kk++) {
+          ${a.read}
+          ${b.read}
+          ${multiply}
+        }`;
+  const singleBuffered = `for (var t = 0; t < kTiles; t++) {
+        let k0 = kFrom + t * ${BK};
+        ${loadA.store}
+        ${loadB.store}
+        workgroupBarrier();
+        ${loadNext}
+        ${multiplyTile}
+        workgroupBarrier();
+      }`;
+  // Tile t is multiplied from one buffer while tile t + 1 is stored into the other: one barrier a tile (an
+  // invocation cannot store into a buffer again before all have passed the barrier after multiplying from it).
+  const doubleBuffered = `var AsWrite = 0; var BsWrite = 0;
+      if (kTiles > 0) {
+        ${loadA.store}
+        ${loadB.store}
+      }
+      workgroupBarrier();
+      for (var t = 0; t < kTiles; t++) {
+        let k0 = kFrom + t * ${BK};
+        let AsRead = (t % 2) * ${a.size}; let BsRead = (t % 2) * ${b.size};
+        AsWrite = ${a.size} - AsRead; BsWrite = ${b.size} - BsRead;
+        ${loadNext}
+        ${multiplyTile}
+        if (t + 1 < kTiles) {
+          ${loadA.store}
+          ${loadB.store}
+        }
+        workgroupBarrier();
+      }`;
   const code = `
     ${a.declare}
     ${b.declare}
@@ -191,28 +235,12 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
       ${loadB.load('kFrom')}
       // The last part's extra tiles read zeros.
       ${walk.count}
-      for (var t = 0; t < kTiles; t++) {
-        let k0 = kFrom + t * ${BK};
-        ${loadA.store}
-        ${loadB.store}
-        workgroupBarrier();
-        // The next tile's loads go out now and arrive while this one is multiplied.
-        if (t + 1 < kTiles) {
-          ${loadA.load(`k0 + ${BK}`)}
-          ${loadB.load(`k0 + ${BK}`)}
-        }
-        for (var kk = 0; kk < ${BK}; kk++) {
-          ${a.read}
-          ${b.read}
-          ${multiply}
-        }
-        workgroupBarrier();
-      }
+      ${p.buffers === 2 ? doubleBuffered : singleBuffered}
       ${lowRank}
       ${store}
     }`;
   return {
-    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}_${aVec4}_${bVec4}_${own.lowRank}_${own.bias}_${whole}_${causal}`,
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}${p.buffers === 2 ? 'x2' : ''}_${aVec4}_${bVec4}_${own.lowRank}_${own.bias}_${whole}_${causal}`,
     inputs: ['A', 'B', ...extraInputs(own)],
     components: [aVec4 ? 4 : 1, bVec4 ? 4 : 1, ...extraInputs(own).map(() => 1)],
     outputShape: [split * s.batch, s.m, s.n],
