@@ -107,9 +107,26 @@ export function rowDispatch(rows: number, threads: number): Pick<ProgramSpec, 'w
   return { workgroupSize: [threads, 1, 1], dispatch: [rows, 1, 1], flat: true };
 }
 
-/** One invocation per element of `size`, in workgroups of 256. */
-export function elementDispatch(size: number): Pick<ProgramSpec, 'workgroupSize' | 'dispatch' | 'flat'> {
-  return { workgroupSize: [256, 1, 1], dispatch: [Math.ceil(size / 256), 1, 1], flat: true };
+/**
+ * A program of one invocation per element of `outputShape`, in workgroups of 256: `body` runs for each `index`
+ * below the element count, which runProgram's values give first (`uniforms.count`), before the program's own.
+ */
+export function elementwise(spec: Pick<ProgramSpec, 'key' | 'inputs' | 'outputShape'> & { uniforms?: ProgramSpec['uniforms']; body: string }): ProgramSpec {
+  const size = spec.outputShape.reduce((a, b) => a * b, 1);
+  return {
+    key: spec.key,
+    inputs: spec.inputs,
+    outputShape: spec.outputShape,
+    workgroupSize: [256, 1, 1],
+    dispatch: [Math.ceil(size / 256), 1, 1],
+    flat: true,
+    uniforms: [['count', 'i32'], ...(spec.uniforms ?? [])],
+    code: `
+      fn main(index : i32) {
+        if (index >= uniforms.count) { return; }
+        ${spec.body}
+      }`,
+  };
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { releasePooledMemory } from '../../backend/backend';
 import * as tf from '../../backend/tf';
-import { canTimePrograms, elementDispatch, maxBindingElements, maxWorkgroupBytes, runProgram, timePrograms, type ProgramSpec } from '../webgpu-kernel';
+import { canTimePrograms, elementwise, maxBindingElements, maxWorkgroupBytes, runProgram, timePrograms } from '../webgpu-kernel';
 import { candidatePlans, observeProducts, partsFit, planLabel, setTunedPlan, tunedPlan, workgroupBytes, type Plan, type Product } from './gemm-plan';
 import { gemmWebgpu } from './gemm-webgpu';
 
@@ -149,18 +149,6 @@ function operands({ shape: s, batchedB, lowRank, bias }: Product) {
 
 /** Values in [-1, 1) hashed from each element's index. */
 function noise(shape: number[]): tf.Tensor {
-  const size = shape.reduce((x, y) => x * y, 1);
-  const spec: ProgramSpec = {
-    key: 'tbNoise',
-    inputs: [],
-    outputShape: shape,
-    ...elementDispatch(size),
-    uniforms: [['count', 'i32']],
-    code: `
-      fn main(index : i32) {
-        if (index >= uniforms.count) { return; }
-        result[index] = fract(sin(f32(index % 65521) * 12.9898) * 43758.5453) * 2.0 - 1.0;
-      }`,
-  };
-  return runProgram(spec, [], [size]);
+  const spec = elementwise({ key: 'tbNoise', inputs: [], outputShape: shape, body: 'result[index] = fract(sin(f32(index % 65521) * 12.9898) * 43758.5453) * 2.0 - 1.0;' });
+  return runProgram(spec, [], [shape.reduce((x, y) => x * y, 1)]);
 }

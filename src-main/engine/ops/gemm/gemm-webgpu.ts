@@ -10,7 +10,7 @@
  * memory is read a tile ahead into registers (the loads overlap the multiplications), as vec4s along whichever
  * dimension is contiguous when it is a multiple of 4 (all of a model's are), else as scalars.
  */
-import { elementDispatch, maxBindingElements, runProgram, type ProgramSpec } from '../webgpu-kernel';
+import { elementwise, maxBindingElements, runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { Causal, GemmAddends, GemmShape } from './gemm-reference';
 import { BK, planFor, planLabel, type Plan, type Side } from './gemm-plan';
 import type * as tf from '../../backend/tf';
@@ -267,33 +267,28 @@ const GEMM_UNIFORMS: ProgramSpec['uniforms'] = [
 ];
 
 /** C = alpha · (sum of the `split` partial products + the low-rank term) (+ the extras), one invocation per element of C. */
-function sumPartsProgram(size: number, shape: number[], split: number, extras: Extras): ProgramSpec {
+function sumPartsProgram(shape: number[], split: number, extras: Extras): ProgramSpec {
   const parts = Array.from({ length: split }, (_, i) => `P[${i} * uniforms.count + index]`).join(' + ');
   const lowRank = extras.lowRank
     ? `for (var j = 0; j < uniforms.rank; j++) { low = fma(uniforms.lowRankScale * LOW_LEFT[row * uniforms.rank + j], ${lowRight(extras, 'j', 'column')}, low); }`
     : '';
-  return {
+  return elementwise({
     key: `tbGemmSum_${split}_${extras.lowRank}_${extras.bias}`,
     inputs: ['P', ...extraInputs(extras)],
     outputShape: shape,
-    ...elementDispatch(size),
     uniforms: [
-      ['count', 'i32'],
       ['alpha', 'f32'],
       ['n', 'i32'],
       ['rank', 'i32'],
       ['lowRankScale', 'f32'],
     ],
-    code: `
-      fn main(index : i32) {
-        if (index >= uniforms.count) { return; }
+    body: `
         let row = index / uniforms.n;
         let column = index % uniforms.n;
         var low = 0.0;
         ${lowRank}
-        result[index] = ${withExtras(`uniforms.alpha * (${parts} + low)`, extras, 'column')};
-      }`,
-  };
+        result[index] = ${withExtras(`uniforms.alpha * (${parts} + low)`, extras, 'column')};`,
+  });
 }
 
 /** Programs by shape and plan: building the WGSL text is not free, and a training step asks for the same few hundred times. */
@@ -310,8 +305,7 @@ export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, bias }: Ge
   let entry = programs.get(key);
   if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
-    const size = s.batch * s.m * s.n;
-    entry = { gemm: gemmProgram(s, p, extras, causal?.part ?? null), sum: p.split > 1 ? sumPartsProgram(size, [s.batch, s.m, s.n], p.split, extras) : null };
+    entry = { gemm: gemmProgram(s, p, extras, causal?.part ?? null), sum: p.split > 1 ? sumPartsProgram([s.batch, s.m, s.n], p.split, extras) : null };
     programs.set(key, entry);
   }
   const { gemm, sum } = entry;

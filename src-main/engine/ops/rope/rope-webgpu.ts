@@ -5,20 +5,16 @@
  * backward.
  */
 import type * as tf from '../../backend/tf';
-import { elementDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
+import { elementwise, runProgram, type ProgramSpec } from '../webgpu-kernel';
 
 export type RopeDirection = 'forward' | 'backward';
 
 function program(outShape: number[], direction: RopeDirection): ProgramSpec {
-  return {
+  return elementwise({
     key: `tbRope_${direction}`,
     inputs: ['X', 'COS', 'SIN'],
     outputShape: outShape,
-    ...elementDispatch(outShape.reduce((a, b) => a * b, 1)),
-    uniforms: [['count', 'i32']],
-    code: `
-      fn main(index : i32) {
-        if (index >= uniforms.count) { return; }
+    body: `
         let d = uniforms.xShape[3];
         let a2Size = uniforms.xShape[1];
         let a1Size = uniforms.xShape[2];
@@ -31,9 +27,8 @@ function program(outShape: number[], direction: RopeDirection): ProgramSpec {
         let half = d / 2;
         var partner = 0.0;
         if (i < half) { partner = -X[src + i + half]; } else { partner = X[src + i - half]; }
-        result[index] = X[src + i] * COS[t * d + i] ${direction === 'forward' ? '+' : '-'} partner * SIN[t * d + i];
-      }`,
-  };
+        result[index] = X[src + i] * COS[t * d + i] ${direction === 'forward' ? '+' : '-'} partner * SIN[t * d + i];`,
+  });
 }
 
 export function ropeWebgpu(x: tf.Tensor4D, cos: tf.Tensor3D, sin: tf.Tensor3D, direction: RopeDirection): tf.Tensor4D {

@@ -1,6 +1,6 @@
 /** SwiGLU's gating in WGSL: one invocation per element, forward and each of the two input gradients. */
 import * as tf from '../../backend/tf';
-import { elementDispatch, runProgram, type ProgramSpec } from '../webgpu-kernel';
+import { elementwise, runProgram, type ProgramSpec } from '../webgpu-kernel';
 
 type Output = 'forward' | 'dGate' | 'dUp';
 
@@ -11,22 +11,16 @@ const formulas: Record<Output, string> = {
 };
 
 function program(shape: number[], output: Output): ProgramSpec {
-  const size = tf.util.sizeFromShape(shape);
-  return {
+  return elementwise({
     key: `tbSwiglu_${output}`,
     inputs: output === 'forward' ? ['G', 'U'] : ['G', 'U', 'DY'],
     outputShape: shape,
-    ...elementDispatch(size),
-    uniforms: [['count', 'i32']],
-    code: `
-      fn main(index : i32) {
-        if (index >= uniforms.count) { return; }
+    body: `
         let g = G[index];
         let u = U[index];
         let s = 1.0 / (1.0 + exp(-g));
-        result[index] = ${formulas[output]};
-      }`,
-  };
+        result[index] = ${formulas[output]};`,
+  });
 }
 
 export function swigluWebgpu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
