@@ -6,9 +6,11 @@
  * workgroup memory. An invocation computes TM x TN outputs: with TM = 8 two blocks of 4 rows half a tile apart
  * (likewise columns), read from workgroup memory as vec4s, so one k step is 4 vector reads for 64 FMAs and
  * neighbouring invocations read neighbouring words. Along a LoRA rank (16) each invocation has one row or column.
- * Tiles are as large as the product allows while still giving the GPU about a hundred workgroups (gemm-plan.ts). Global
- * memory is read a tile ahead into registers (the loads overlap the multiplications), as vec4s along whichever
- * dimension is contiguous when it is a multiple of 4 (all of a model's are), else as scalars.
+ * The plan (gemm-plan.ts) sets the tile shape, the split of k and whether workgroup memory holds one tile a side
+ * or two (the next stored while this one is multiplied): by a rule of thumb, or as measured on the GPU at hand
+ * (gemm-tuning.ts). Global memory is read a tile ahead into registers (the loads overlap the multiplications),
+ * as vec4s along whichever dimension is contiguous when it is a multiple of 4 (all of a model's are), else as
+ * scalars.
  */
 import { elementwise, maxBindingElements, runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { Causal, GemmAddends, GemmShape } from './gemm-reference';
