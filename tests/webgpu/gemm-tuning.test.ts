@@ -17,9 +17,9 @@ const visible = (rows: number, T: number) => tf.tensor2d(Float32Array.from({ len
 describe.runIf(webgpuTests)('GEMM tuning', () => {
   /** Runs the product with each of its candidate plans and compares with tfjs's matMul (masked where causal allows). */
   async function everyCandidate(a: tf.Tensor3D, b: tf.Tensor3D, s: GemmShape, want: tf.Tensor, extras: { lowRank?: LowRankTerm; bias?: tf.Tensor1D; causal?: Causal; mask?: tf.Tensor }) {
-    // As the tuner would: those whose tiles fit this device's workgroup memory (lavapipe's 32 KiB leaves out
-    // causal 128 x 128 tiles with two buffers, which need 4 bytes more).
-    const plans = candidatePlans(s, extras.causal ?? null).filter((p) => workgroupBytes(p, extras.causal ?? null) <= maxWorkgroupBytes());
+    // As the tuner asks for them: those whose tiles fit this device's workgroup memory (lavapipe's 32 KiB leaves
+    // out causal 128 x 128 tiles with two buffers, which need 4 bytes more).
+    const plans = candidatePlans(s, extras.causal ?? null, maxWorkgroupBytes());
     const labels = plans.map(planLabel);
     expect(new Set(labels).size).toBe(plans.length);
     for (const p of plans) {
@@ -134,8 +134,20 @@ test("a tuned plan whose partial products would not fit the device's binding lim
   expect(partsFit(split, s, 8 * 100 * 100)).toBe(true);
   expect(partsFit(split, s, 8 * 100 * 100 - 1)).toBe(false);
   setTunedPlan(productKey(product), split);
-  expect(planLabel(planFor(product, 80_000))).toBe(planLabel(split));
-  expect(planFor(product, 79_999)).toEqual(plan(s));
+  expect(planLabel(planFor(product, { maxElements: 80_000, maxWorkgroupBytes: Infinity }))).toBe(planLabel(split));
+  expect(planFor(product, { maxElements: 79_999, maxWorkgroupBytes: Infinity })).toEqual(plan(s));
+});
+
+test("on a device with WebGPU's minimum of 16 KiB workgroup memory, causal products take tiles smaller than 128 x 128", () => {
+  const scores: GemmShape = { batch: 8, m: 3584, n: 512, k: 64, transposeA: false, transposeB: true };
+  const causal = { part: 'output', period: 512 } as const;
+  expect(planLabel(plan(scores, causal))).toBe('128x128');
+  // 128 x 128 tiles of 16 deep are 16 KiB exactly; the causal tile count needs 4 bytes more.
+  expect(planLabel(plan(scores, causal, 16384))).toBe('128x64');
+  expect(planLabel(plan(scores, null, 16384))).toBe('128x128');
+  const candidates = candidatePlans(scores, causal, 16384);
+  expect(candidates.length).toBeGreaterThan(1);
+  expect(candidates.every((p) => workgroupBytes(p, causal) <= 16384)).toBe(true);
 });
 
 test('candidate plans keep whole tiles of k and cover it; the rule of thumb comes first', () => {

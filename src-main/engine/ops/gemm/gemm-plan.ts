@@ -66,10 +66,11 @@ export interface Plan {
 /**
  * With causal attention's 'kQueries' (see Causal), k is split into parts of one head's queries each where those
  * are long enough to be worth a part (SPLIT_MIN_K / 2) and whole tiles: a part within one head skips the queries
- * before its tile's first key, about half of them.
+ * before its tile's first key, about half of them. Tiles that need more workgroup memory than `maxWorkgroupBytes`
+ * (WebGPU's minimum is 16 KiB, which a causal product's 128 x 128 tiles pass by 4 bytes) are not used.
  */
-export function plan(s: GemmShape, causal: Causal | null = null): Plan {
-  const allowed = allowedTiles(s);
+export function plan(s: GemmShape, causal: Causal | null = null, maxWorkgroupBytes = Infinity): Plan {
+  const allowed = allowedTiles(s).filter(([bm, bn]) => workgroupBytes(tiled(s, bm, bn, 1), causal) <= maxWorkgroupBytes);
   const maxSplit = Math.max(1, Math.floor(s.k / SPLIT_MIN_K));
   const [bm, bn] = allowed.find(([bm, bn]) => workgroups(s, bm, bn) * maxSplit >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
   const count = workgroups(s, bm, bn);
@@ -97,18 +98,23 @@ const CANDIDATE_MAX_WORKGROUPS = 4096;
  * The plans worth timing for a product (gemm-tuning.ts): `plan`'s own, then every allowed tile shape unsplit
  * and with k in 2, 4, 8... parts while parts keep CANDIDATE_MIN_K and the workgroups stay under
  * CANDIDATE_MAX_WORKGROUPS, and in parts of one head for causal 'kQueries'; each with one buffer a side and
- * with two. (A device may not have the workgroup memory for all: see workgroupBytes.)
+ * with two, where its tiles fit `maxWorkgroupBytes` of workgroup memory.
  */
-export function candidatePlans(s: GemmShape, causal: Causal | null = null): Plan[] {
+export function candidatePlans(s: GemmShape, causal: Causal | null = null, maxWorkgroupBytes = Infinity): Plan[] {
   const plans = new Map<string, Plan>();
   const add = (p: Plan) => plans.set(planLabel(p), plans.get(planLabel(p)) ?? p);
-  add(plan(s, causal));
+  add(plan(s, causal, maxWorkgroupBytes));
   for (const [bm, bn] of allowedTiles(s)) {
     const count = workgroups(s, bm, bn);
     const splits: number[] = [];
     for (let parts = 1; parts === 1 || (s.k / parts >= CANDIDATE_MIN_K && count * parts <= CANDIDATE_MAX_WORKGROUPS); parts *= 2) splits.push(parts);
     if (causal?.part === 'kQueries' && causal.period % BK === 0) splits.push(s.k / causal.period);
-    for (const buffers of [1, 2] as const) for (const parts of splits) add(tiled(s, bm, bn, parts, buffers));
+    for (const buffers of [1, 2] as const) {
+      for (const parts of splits) {
+        const p = tiled(s, bm, bn, parts, buffers);
+        if (workgroupBytes(p, causal) <= maxWorkgroupBytes) add(p);
+      }
+    }
   }
   return [...plans.values()];
 }
@@ -150,14 +156,14 @@ export const partsFit = (p: Plan, s: GemmShape, maxElements: number): boolean =>
 
 /**
  * The plan a product runs with: its tuned tiles and parts (k cut for its own length) where its partial products
- * fit a binding of `maxElements`, else the rule of thumb's.
+ * fit a binding of the device's `maxElements`, else the rule of thumb's within the device's workgroup memory.
  */
-export function planFor(product: Product, maxElements = Infinity): Plan {
+export function planFor(product: Product, device: { maxElements: number; maxWorkgroupBytes: number } = { maxElements: Infinity, maxWorkgroupBytes: Infinity }): Plan {
   const key = productKey(product);
   productObserver?.(product, key);
   const tuned = tunedPlans.get(key);
   const p = tuned && tiled(product.shape, tuned.m.block, tuned.n.block, tuned.split, tuned.buffers);
-  return p && partsFit(p, product.shape, maxElements) ? p : plan(product.shape, product.causal);
+  return p && partsFit(p, product.shape, device.maxElements) ? p : plan(product.shape, product.causal, device.maxWorkgroupBytes);
 }
 
 export function setTunedPlan(key: string, p: Plan): void {

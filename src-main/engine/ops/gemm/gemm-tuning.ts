@@ -9,7 +9,7 @@
 import { releasePooledMemory } from '../../backend/backend';
 import * as tf from '../../backend/tf';
 import { canTimePrograms, elementwise, maxBindingElements, maxWorkgroupBytes, runProgram, timePrograms } from '../webgpu-kernel';
-import { candidatePlans, observeProducts, partsFit, planLabel, setTunedPlan, tunedPlan, workgroupBytes, type Plan, type Product } from './gemm-plan';
+import { candidatePlans, observeProducts, partsFit, planLabel, setTunedPlan, tunedPlan, type Plan, type Product } from './gemm-plan';
 import { gemmWebgpu } from './gemm-webgpu';
 
 const REPEATS = 3;
@@ -79,7 +79,7 @@ export class GemmTuner {
     if (!due.length) return { seconds: 0, products };
     releasePooledMemory();
     for (const [key, { product, calls }] of due) {
-      const candidates = fitting(product, candidatePlans(product.shape, product.causal));
+      const candidates = fitting(product, candidatePlans(product.shape, product.causal, maxWorkgroupBytes()));
       if (tuningBytes(product, candidates) > this.maxBytes) {
         this.tooLarge.add(key);
         continue;
@@ -118,13 +118,10 @@ async function timeCandidates(product: Product, plans: readonly Plan[]): Promise
   }
 }
 
-/**
- * The candidates this device can run: their partial products fit one storage binding, their tiles its workgroup
- * memory (the rule's plan, first, always does).
- */
-function fitting({ shape: s, causal }: Product, plans: readonly Plan[]): Plan[] {
-  const [elements, bytes] = [maxBindingElements(), maxWorkgroupBytes()];
-  return plans.filter((p, i) => i === 0 || (partsFit(p, s, elements) && workgroupBytes(p, causal) <= bytes));
+/** The candidates whose partial products fit one storage binding of this device (the rule's plan, first, always does). */
+function fitting({ shape: s }: Product, plans: readonly Plan[]): Plan[] {
+  const elements = maxBindingElements();
+  return plans.filter((p, i) => i === 0 || partsFit(p, s, elements));
 }
 
 /** Bytes of the product's operands and result, with the partial products of the candidate split the most. */
