@@ -3,11 +3,11 @@ import { describe, expect, test } from 'vitest';
 import * as tf from '../../src-main/engine/backend/tf';
 import { GpuUsage } from '../../src-main/engine/bench/gpu-usage';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
-import { candidatePlans, partsFit, plan, planFor, planLabel, productKey, setTunedPlan, tunedPlan, workgroupBytes } from '../../src-main/engine/ops/gemm/gemm-plan';
+import { candidatePlans, fitsDevice, plan, planFor, planLabel, productKey, setTunedPlan, tunedPlan, workgroupBytes } from '../../src-main/engine/ops/gemm/gemm-plan';
 import type { Causal, GemmShape, LowRankTerm } from '../../src-main/engine/ops/gemm/gemm-reference';
 import { GemmTuner } from '../../src-main/engine/ops/gemm/gemm-tuning';
 import { gemmWebgpu } from '../../src-main/engine/ops/gemm/gemm-webgpu';
-import { maxWorkgroupBytes, webgpuBackend } from '../../src-main/engine/ops/webgpu-kernel';
+import { deviceLimits, webgpuBackend } from '../../src-main/engine/ops/webgpu-kernel';
 import { expectClose } from '../expect-close';
 import { webgpuTests } from '../webgpu-backend';
 
@@ -19,7 +19,7 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
   async function everyCandidate(a: tf.Tensor3D, b: tf.Tensor3D, s: GemmShape, want: tf.Tensor, extras: { lowRank?: LowRankTerm; bias?: tf.Tensor1D; causal?: Causal; mask?: tf.Tensor }) {
     // As the tuner asks for them: those whose tiles fit this device's workgroup memory (lavapipe's 32 KiB leaves
     // out causal 128 x 128 tiles with two buffers, which need 4 bytes more).
-    const plans = candidatePlans(s, extras.causal ?? null, maxWorkgroupBytes());
+    const plans = candidatePlans(s, extras.causal ?? null, deviceLimits());
     const labels = plans.map(planLabel);
     expect(new Set(labels).size).toBe(plans.length);
     for (const p of plans) {
@@ -131,11 +131,12 @@ test("a tuned plan whose partial products would not fit the device's binding lim
   const s: GemmShape = { batch: 1, m: 100, n: 100, k: 5000, transposeA: false, transposeB: false };
   const product = { shape: s, batchedB: false, lowRank: null, bias: false, causal: null };
   const split = candidatePlans(s).find((p) => p.split === 8)!;
-  expect(partsFit(split, s, 8 * 100 * 100)).toBe(true);
-  expect(partsFit(split, s, 8 * 100 * 100 - 1)).toBe(false);
+  const binding = (maxElements: number) => ({ maxElements, maxWorkgroupBytes: Infinity });
+  expect(fitsDevice(split, s, null, binding(8 * 100 * 100))).toBe(true);
+  expect(fitsDevice(split, s, null, binding(8 * 100 * 100 - 1))).toBe(false);
   setTunedPlan(productKey(product), split);
-  expect(planLabel(planFor(product, { maxElements: 80_000, maxWorkgroupBytes: Infinity }))).toBe(planLabel(split));
-  expect(planFor(product, { maxElements: 79_999, maxWorkgroupBytes: Infinity })).toEqual(plan(s));
+  expect(planLabel(planFor(product, binding(80_000)))).toBe(planLabel(split));
+  expect(planFor(product, binding(79_999))).toEqual(plan(s));
 });
 
 test("on a device with WebGPU's minimum of 16 KiB workgroup memory, causal products take tiles smaller than 128 x 128", () => {
@@ -143,9 +144,10 @@ test("on a device with WebGPU's minimum of 16 KiB workgroup memory, causal produ
   const causal = { part: 'output', period: 512 } as const;
   expect(planLabel(plan(scores, causal))).toBe('128x128');
   // 128 x 128 tiles of 16 deep are 16 KiB exactly; the causal tile count needs 4 bytes more.
-  expect(planLabel(plan(scores, causal, 16384))).toBe('128x64');
-  expect(planLabel(plan(scores, null, 16384))).toBe('128x128');
-  const candidates = candidatePlans(scores, causal, 16384);
+  const minimum = { maxElements: Infinity, maxWorkgroupBytes: 16384 };
+  expect(planLabel(plan(scores, causal, minimum))).toBe('128x64');
+  expect(planLabel(plan(scores, null, minimum))).toBe('128x128');
+  const candidates = candidatePlans(scores, causal, minimum);
   expect(candidates.length).toBeGreaterThan(1);
   expect(candidates.every((p) => workgroupBytes(p, causal) <= 16384)).toBe(true);
 });

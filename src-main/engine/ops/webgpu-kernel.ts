@@ -97,9 +97,15 @@ export function maxBindingElements(): number {
   return Math.floor(webgpuBackend().device.limits.maxStorageBufferBindingSize / 4);
 }
 
-/** The most bytes of workgroup memory a program may declare on this device (16 KiB at WebGPU's minimum). */
-export function maxWorkgroupBytes(): number {
-  return webgpuBackend().device.limits.maxComputeWorkgroupStorageSize;
+/** What a device can hold: float32 elements in one storage binding, bytes of workgroup memory a program declares. */
+export interface DeviceLimits {
+  maxElements: number;
+  maxWorkgroupBytes: number;
+}
+
+/** This device's limits (workgroup memory: 16 KiB at WebGPU's minimum). */
+export function deviceLimits(): DeviceLimits {
+  return { maxElements: maxBindingElements(), maxWorkgroupBytes: webgpuBackend().device.limits.maxComputeWorkgroupStorageSize };
 }
 
 /** One workgroup per row of `rows`, `threads` invocations each; the program reads `row` and `tid`. */

@@ -4,6 +4,7 @@
  * that the choice can be read, tested and tuned on its own, and the choices measured on the GPU at hand
  * (gemm-tuning.ts), which take its place for the products they were measured on.
  */
+import type { DeviceLimits } from '../webgpu-kernel';
 import type { Causal, GemmShape } from './gemm-reference';
 
 /** The depth in k of one tile (of A and of B) held in workgroup memory. */
@@ -66,11 +67,11 @@ export interface Plan {
 /**
  * With causal attention's 'kQueries' (see Causal), k is split into parts of one head's queries each where those
  * are long enough to be worth a part (SPLIT_MIN_K / 2) and whole tiles: a part within one head skips the queries
- * before its tile's first key, about half of them. Tiles that need more workgroup memory than `maxWorkgroupBytes`
+ * before its tile's first key, about half of them. Tiles that need more workgroup memory than the device has
  * (WebGPU's minimum is 16 KiB, which a causal product's 128 x 128 tiles pass by 4 bytes) are not used.
  */
-export function plan(s: GemmShape, causal: Causal | null = null, maxWorkgroupBytes = Infinity): Plan {
-  const allowed = allowedTiles(s).filter(([bm, bn]) => workgroupBytes(tiled(s, bm, bn, 1), causal) <= maxWorkgroupBytes);
+export function plan(s: GemmShape, causal: Causal | null = null, limits: DeviceLimits = NO_LIMITS): Plan {
+  const allowed = allowedTiles(s).filter(([bm, bn]) => workgroupBytes(tiled(s, bm, bn, 1), causal) <= limits.maxWorkgroupBytes);
   const maxSplit = Math.max(1, Math.floor(s.k / SPLIT_MIN_K));
   const [bm, bn] = allowed.find(([bm, bn]) => workgroups(s, bm, bn) * maxSplit >= MIN_WORKGROUPS) ?? allowed[allowed.length - 1]!;
   const count = workgroups(s, bm, bn);
@@ -90,6 +91,12 @@ export const planLabel = (p: Plan): string => `${p.m.block}x${p.n.block}${p.spli
 /** Workgroup memory a plan's program declares: its tiles of A and B, and a causal product's tile count. */
 export const workgroupBytes = (p: Plan, causal: Causal | null): number => 4 * p.buffers * BK * (p.m.block + p.n.block) + (causal ? 4 : 0);
 
+export const NO_LIMITS: DeviceLimits = { maxElements: Infinity, maxWorkgroupBytes: Infinity };
+
+/** Whether a plan runs on a device: its partial products ([split x batch, m, n]) fit one binding, its tiles the workgroup memory. */
+export const fitsDevice = (p: Plan, s: GemmShape, causal: Causal | null, limits: DeviceLimits): boolean =>
+  (p.split === 1 || p.split * s.batch * s.m * s.n <= limits.maxElements) && workgroupBytes(p, causal) <= limits.maxWorkgroupBytes;
+
 /** The shortest part of k a tuned plan may have (16 tiles), and the most workgroups worth splitting k into. */
 const CANDIDATE_MIN_K = 16 * BK;
 const CANDIDATE_MAX_WORKGROUPS = 4096;
@@ -98,12 +105,12 @@ const CANDIDATE_MAX_WORKGROUPS = 4096;
  * The plans worth timing for a product (gemm-tuning.ts): `plan`'s own, then every allowed tile shape unsplit
  * and with k in 2, 4, 8... parts while parts keep CANDIDATE_MIN_K and the workgroups stay under
  * CANDIDATE_MAX_WORKGROUPS, and in parts of one head for causal 'kQueries'; each with one buffer a side and
- * with two, where its tiles fit `maxWorkgroupBytes` of workgroup memory.
+ * with two, where the device can run it (fitsDevice).
  */
-export function candidatePlans(s: GemmShape, causal: Causal | null = null, maxWorkgroupBytes = Infinity): Plan[] {
+export function candidatePlans(s: GemmShape, causal: Causal | null = null, limits: DeviceLimits = NO_LIMITS): Plan[] {
   const plans = new Map<string, Plan>();
   const add = (p: Plan) => plans.set(planLabel(p), plans.get(planLabel(p)) ?? p);
-  add(plan(s, causal, maxWorkgroupBytes));
+  add(plan(s, causal, limits));
   for (const [bm, bn] of allowedTiles(s)) {
     const count = workgroups(s, bm, bn);
     const splits: number[] = [];
@@ -112,7 +119,7 @@ export function candidatePlans(s: GemmShape, causal: Causal | null = null, maxWo
     for (const buffers of [1, 2] as const) {
       for (const parts of splits) {
         const p = tiled(s, bm, bn, parts, buffers);
-        if (workgroupBytes(p, causal) <= maxWorkgroupBytes) add(p);
+        if (fitsDevice(p, s, causal, limits)) add(p);
       }
     }
   }
@@ -151,19 +158,16 @@ export const productKey = ({ shape: s, batchedB, lowRank, bias, causal }: Produc
 const tunedPlans = new Map<string, Plan>();
 let productObserver: ((product: Product, key: string) => void) | null = null;
 
-/** Whether a plan's partial products ([split x batch, m, n]) fit one storage binding of `maxElements` floats. */
-export const partsFit = (p: Plan, s: GemmShape, maxElements: number): boolean => p.split === 1 || p.split * s.batch * s.m * s.n <= maxElements;
-
 /**
- * The plan a product runs with: its tuned tiles and parts (k cut for its own length) where its partial products
- * fit a binding of the device's `maxElements`, else the rule of thumb's within the device's workgroup memory.
+ * The plan a product runs with: its tuned tiles and parts (k cut for its own length) where the device can run
+ * them (a larger product of its size class may have partial products too large for one binding), else the rule's.
  */
-export function planFor(product: Product, device: { maxElements: number; maxWorkgroupBytes: number } = { maxElements: Infinity, maxWorkgroupBytes: Infinity }): Plan {
+export function planFor(product: Product, limits: DeviceLimits = NO_LIMITS): Plan {
   const key = productKey(product);
   productObserver?.(product, key);
   const tuned = tunedPlans.get(key);
   const p = tuned && tiled(product.shape, tuned.m.block, tuned.n.block, tuned.split, tuned.buffers);
-  return p && partsFit(p, product.shape, device.maxElements) ? p : plan(product.shape, product.causal, device.maxWorkgroupBytes);
+  return p && fitsDevice(p, product.shape, product.causal, limits) ? p : plan(product.shape, product.causal, limits);
 }
 
 export function setTunedPlan(key: string, p: Plan): void {

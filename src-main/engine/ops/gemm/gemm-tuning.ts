@@ -8,8 +8,8 @@
  */
 import { releasePooledMemory } from '../../backend/backend';
 import * as tf from '../../backend/tf';
-import { canTimePrograms, elementwise, maxBindingElements, maxWorkgroupBytes, runProgram, timePrograms } from '../webgpu-kernel';
-import { candidatePlans, observeProducts, partsFit, planLabel, setTunedPlan, tunedPlan, type Plan, type Product } from './gemm-plan';
+import { canTimePrograms, deviceLimits, elementwise, runProgram, timePrograms } from '../webgpu-kernel';
+import { candidatePlans, observeProducts, planLabel, setTunedPlan, tunedPlan, type Plan, type Product } from './gemm-plan';
 import { gemmWebgpu } from './gemm-webgpu';
 
 const REPEATS = 3;
@@ -79,7 +79,7 @@ export class GemmTuner {
     if (!due.length) return { seconds: 0, products };
     releasePooledMemory();
     for (const [key, { product, calls }] of due) {
-      const candidates = fitting(product, candidatePlans(product.shape, product.causal, maxWorkgroupBytes()));
+      const candidates = candidatePlans(product.shape, product.causal, deviceLimits());
       if (tuningBytes(product, candidates) > this.maxBytes) {
         this.tooLarge.add(key);
         continue;
@@ -116,12 +116,6 @@ async function timeCandidates(product: Product, plans: readonly Plan[]): Promise
   } finally {
     tf.dispose([a, b, ...(addends.lowRank ? [addends.lowRank.left, addends.lowRank.right] : []), ...(addends.bias ? [addends.bias] : [])]);
   }
-}
-
-/** The candidates whose partial products fit one storage binding of this device (the rule's plan, first, always does). */
-function fitting({ shape: s }: Product, plans: readonly Plan[]): Plan[] {
-  const elements = maxBindingElements();
-  return plans.filter((p, i) => i === 0 || partsFit(p, s, elements));
 }
 
 /** Bytes of the product's operands and result, with the partial products of the candidate split the most. */

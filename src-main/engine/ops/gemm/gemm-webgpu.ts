@@ -12,7 +12,7 @@
  * as vec4s along whichever dimension is contiguous when it is a multiple of 4 (all of a model's are), else as
  * scalars.
  */
-import { elementwise, maxBindingElements, maxWorkgroupBytes, runProgram, type ProgramSpec } from '../webgpu-kernel';
+import { deviceLimits, elementwise, runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { Causal, GemmAddends, GemmShape } from './gemm-reference';
 import { BK, planFor, planLabel, type Plan, type Side } from './gemm-plan';
 import type * as tf from '../../backend/tf';
@@ -302,7 +302,7 @@ export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, bias }: Ge
   const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
   const extras: Extras = { lowRank: lowRank ? (lowRank.transposeRight ? 'transposed' : 'plain') : null, bias: bias !== null };
   const product = { shape: s, batchedB: strideB !== 0, lowRank: lowRank ? { rank: lowRank.left.shape[1], transposeRight: lowRank.transposeRight } : null, bias: bias !== null, causal };
-  const p = forced ?? planFor(product, { maxElements: maxBindingElements(), maxWorkgroupBytes: maxWorkgroupBytes() });
+  const p = forced ?? planFor(product, deviceLimits());
   const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.bias}_${causal?.part}_${planLabel(p)}`;
   let entry = programs.get(key);
   if (!entry) {
