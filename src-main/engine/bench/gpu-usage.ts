@@ -7,18 +7,13 @@
  */
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '../backend/tf';
-import { canTimePrograms, onWebgpu, timePrograms, webgpuBackend } from '../ops/webgpu-kernel';
+import { canTimePrograms, onWebgpu, timePrograms, webgpuBackend, type TimedBackend } from '../ops/webgpu-kernel';
 
 /** GPU time of the programs that share a label, over the work timed. */
 export interface ProgramTime {
   readonly kernel: string;
   readonly ms: number;
   readonly calls: number;
-}
-
-/** The timers tfjs fills while timePrograms runs (see webgpu-kernel.ts): renamed here by label as each program runs. */
-interface TimedBackend {
-  activeTimers: Array<{ name: string }> | null;
 }
 
 export class GpuUsage {

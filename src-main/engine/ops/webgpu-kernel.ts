@@ -65,7 +65,7 @@ export function submitBatchedCommands(): void {
  * tfjs's own per-program timer (private in its types): while `activeTimers` is an array, every program runs in
  * a compute pass of its own with timestamp writes, and its GPU time is pushed there as `{name, query}`.
  */
-interface TimedBackend {
+export interface TimedBackend {
   activeTimers: Array<{ name: string; query: Promise<number> }> | null;
   supportTimestampQuery: boolean;
 }
@@ -118,7 +118,7 @@ export function rowDispatch(rows: number, threads: number): Pick<ProgramSpec, 'w
  * below the element count, which runProgram's values give first (`uniforms.count`), before the program's own.
  */
 export function elementwise(spec: Pick<ProgramSpec, 'key' | 'inputs' | 'outputShape'> & { uniforms?: ProgramSpec['uniforms']; body: string }): ProgramSpec {
-  const size = spec.outputShape.reduce((a, b) => a * b, 1);
+  const size = tf.util.sizeFromShape(spec.outputShape);
   return {
     key: spec.key,
     inputs: spec.inputs,

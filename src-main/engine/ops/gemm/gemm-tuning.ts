@@ -141,5 +141,5 @@ function operands({ shape: s, batchedB, lowRank, bias }: Product) {
 /** Values in [-1, 1) hashed from each element's index. */
 function noise(shape: number[]): tf.Tensor {
   const spec = elementwise({ key: 'tbNoise', inputs: [], outputShape: shape, body: 'result[index] = fract(sin(f32(index % 65521) * 12.9898) * 43758.5453) * 2.0 - 1.0;' });
-  return runProgram(spec, [], [shape.reduce((x, y) => x * y, 1)]);
+  return runProgram(spec, [], [tf.util.sizeFromShape(shape)]);
 }
