@@ -5,6 +5,7 @@ import * as tf from '../../src-main/engine/backend/tf';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
 import { plan } from '../../src-main/engine/ops/gemm/gemm-plan';
 import { KERNEL_BACKENDS } from './kernel-backends';
+import { causalVisible } from '../causal-visible';
 import { expectClose } from '../expect-close';
 
 describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
@@ -81,8 +82,6 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
   }
 
   // Causal attention: rows are query positions in groups of T (heads stacked), the other side key positions.
-  /** 1 where key s is visible from row r (s ≤ r mod T), else 0: [rows, T]. */
-  const visible = (rows: number, T: number) => tf.tensor2d(Float32Array.from({ length: rows * T }, (_, i) => (i % T <= Math.floor(i / T) % T ? 1 : 0)), [rows, T]);
   // [batch, heads x T, T, n]: 128 x 64 tiles that straddle two heads (T = 200), 16 x 16 ones, and k split in two.
   for (const [batch, rows, T, n] of [
     [8, 1400, 200, 128],
@@ -90,7 +89,7 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     [1, 2048, 1024, 16],
   ]) {
     test(`[${batch}, ${rows}, ${n}] over k = ${T} with A zero past each row's position: causal 'kKeys' skips those products`, async () => {
-      const a = tf.mul(tf.randomNormal([batch, rows, T], 0, 1, 'float32', 1), visible(rows, T)); // like attention probabilities
+      const a = tf.mul(tf.randomNormal([batch, rows, T], 0, 1, 'float32', 1), causalVisible(rows, T)); // like attention probabilities
       const b = tf.randomNormal([batch, T, n], 0, 1, 'float32', 2);
       await expectClose(gemm(a, b, { causal: { part: 'kKeys', period: T } }), tf.matMul(a, b), 1e-5);
     });
@@ -106,7 +105,7 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
     [8, 128, 4, 64],
   ]) {
     test(`[${batch}, ${T}, ${n}] over ${heads} x ${T} queries, zero where the key is past the query: causal 'kQueries'`, async () => {
-      const a = tf.mul(tf.randomNormal([batch, heads * T, T], 0, 1, 'float32', 1), visible(heads * T, T)); // [batch, queries, keys]
+      const a = tf.mul(tf.randomNormal([batch, heads * T, T], 0, 1, 'float32', 1), causalVisible(heads * T, T)); // [batch, queries, keys]
       const b = tf.randomNormal([batch, heads * T, n], 0, 1, 'float32', 2);
       await expectClose(gemm(a, b, { transposeA: true, causal: { part: 'kQueries', period: T } }), tf.matMul(a, b, true, false), 1e-5);
     });
@@ -121,7 +120,7 @@ describe.each(KERNEL_BACKENDS)('gemm on %s', (backend) => {
       const k = tf.randomNormal([batch, T, 64], 0, 1, 'float32', 2);
       const got = gemm(q, k, { transposeB: true, alpha: 0.125, causal: { part: 'output', period: T } });
       const want = tf.mul(tf.matMul(q, k, false, true), 0.125);
-      const mask = visible(rows, T);
+      const mask = causalVisible(rows, T);
       await expectClose(tf.mul(got, mask), tf.mul(want, mask), 1e-5);
       // Past a row's position an entry is the product or, in a tile wholly past it, 0: the first row's last key.
       const past = Array.from(await got.data());

@@ -8,11 +8,10 @@ import type { Causal, GemmShape, LowRankTerm } from '../../src-main/engine/ops/g
 import { GemmTuner } from '../../src-main/engine/ops/gemm/gemm-tuning';
 import { gemmWebgpu } from '../../src-main/engine/ops/gemm/gemm-webgpu';
 import { deviceLimits, webgpuBackend } from '../../src-main/engine/ops/webgpu-kernel';
+import { causalVisible } from '../causal-visible';
 import { expectClose } from '../expect-close';
 import { webgpuTests } from '../webgpu-backend';
 
-/** 1 where key s is visible from row r (s ≤ r mod T), else 0: [rows, T]. */
-const visible = (rows: number, T: number) => tf.tensor2d(Float32Array.from({ length: rows * T }, (_, i) => (i % T <= Math.floor(i / T) % T ? 1 : 0)), [rows, T]);
 
 describe.runIf(webgpuTests)('GEMM tuning', () => {
   /** Runs the product with each of its candidate plans and compares with tfjs's matMul (masked where causal allows). */
@@ -48,7 +47,7 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
   test("every candidate plan of causal attention's products computes what it must", async () => {
     const [batch, T, heads, d] = [2, 128, 3, 64];
     const rows = heads * T;
-    const p = tf.mul(tf.randomNormal([batch, rows, T], 0, 1, 'float32', 1), visible(rows, T)) as tf.Tensor3D; // [batch, queries, keys]
+    const p = tf.mul(tf.randomNormal([batch, rows, T], 0, 1, 'float32', 1), causalVisible(rows, T)) as tf.Tensor3D; // [batch, queries, keys]
     const v = tf.randomNormal([batch, T, d], 0, 1, 'float32', 2) as tf.Tensor3D;
     const q = tf.randomNormal([batch, rows, d], 0, 1, 'float32', 3) as tf.Tensor3D;
     const half = (x: tf.Tensor) => tf.mul(x, 0.5);
@@ -57,7 +56,7 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
     const dV = await everyCandidate(p, q, { batch, m: T, n: d, k: rows, transposeA: true, transposeB: false }, half(tf.matMul(p, q, true, false)), { causal: { part: 'kQueries', period: T } });
     expect(dV).toContain('128x64 in 3 parts');
     expect(dV).toContain('128x64 in 3 parts, 2 buffers');
-    await everyCandidate(q, v, { batch, m: rows, n: T, k: d, transposeA: false, transposeB: true }, half(tf.matMul(q, v, false, true)), { causal: { part: 'output', period: T }, mask: visible(rows, T) });
+    await everyCandidate(q, v, { batch, m: rows, n: T, k: d, transposeA: false, transposeB: true }, half(tf.matMul(q, v, false, true)), { causal: { part: 'output', period: T }, mask: causalVisible(rows, T) });
   });
 
   test('the tuner times the candidates of each product watched, keeps the fastest, and the product then runs with it', async () => {

@@ -101,7 +101,7 @@ interface Extras {
 const NO_EXTRAS: Extras = { lowRank: null, bias: false };
 
 /** The WGSL that adds the bias to `value` for an output of column `column`. */
-function withExtras(value: string, e: Extras, column: string): string {
+function withBias(value: string, e: Extras, column: string): string {
   return `${value}${e.bias ? ` + BIAS[${column}]` : ''}`;
 }
 
@@ -169,7 +169,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
     .flatMap((r) =>
       cols.map(
         (c) => `{ let gm = m0 + ${a.offset(r)}; let gn = n0 + ${b.offset(c)};
-          if (gm < M && gn < N) { let index = (z * M + gm) * N + gn; result[index] = ${whole ? withExtras(`uniforms.alpha * acc${r}_${c}`, own, 'gn') : `acc${r}_${c}`}; } }`,
+          if (gm < M && gn < N) { let index = (z * M + gm) * N + gn; result[index] = ${whole ? withBias(`uniforms.alpha * acc${r}_${c}`, own, 'gn') : `acc${r}_${c}`}; } }`,
       ),
     )
     .join('\n      ');
@@ -289,7 +289,7 @@ function sumPartsProgram(shape: number[], split: number, extras: Extras): Progra
         let column = index % uniforms.n;
         var low = 0.0;
         ${lowRank}
-        result[index] = ${withExtras(`uniforms.alpha * (${parts} + low)`, extras, 'column')};`,
+        result[index] = ${withBias(`uniforms.alpha * (${parts} + low)`, extras, 'column')};`,
   });
 }
 
