@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../engine/backend/backend';
 import { runBenchmark, type BenchResult } from '../../engine/bench/benchmark';
 import type { ProgramTime } from '../../engine/bench/gpu-usage';
-import { savedPerStep, type TuningReport } from '../../engine/ops/gemm/gemm-tuning';
+import { changedProducts, tuningSummary, type TuningReport } from '../../engine/ops/gemm/gemm-tuning';
 import { cutShape, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
 import { parseSize } from '../../engine/export/shard-plan';
@@ -123,10 +123,8 @@ function human(r: BenchResult): string {
 
 /** What tuning changed, in a line; with the profile, each product whose plan changed, largest saving first. */
 function tuningLines(t: TuningReport, detailed: boolean): string[] {
-  const changed = t.products.filter((p) => p.chosen !== p.rule).sort((a, b) => b.calls * (b.ruleMs - b.chosenMs) - a.calls * (a.ruleMs - a.chosenMs));
-  const head = `matrix products tuned for this GPU: ${t.products.length} in ${t.seconds.toFixed(1)} s, ${changed.length} with a plan other than the built-in rule's (about ${savedPerStep(t).toFixed(1)} ms of GPU time a step saved)`;
   const line = (p: TuningReport['products'][number]) => `  ${p.product}: ${p.rule} ${p.ruleMs.toFixed(2)} ms → ${p.chosen} ${p.chosenMs.toFixed(2)} ms (x${p.calls} a step, ${p.candidates} candidates)`;
-  return [head, ...(detailed ? changed.map(line) : [])];
+  return [tuningSummary(t), ...(detailed ? changedProducts(t).map(line) : [])];
 }
 
 /** The profile's largest entries, then the rest in one line and the total (the JSON keeps every entry). */

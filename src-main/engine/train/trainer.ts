@@ -12,7 +12,7 @@ import type { MemoryProbe } from '../jobs/memory';
 import type { LoraAdapter } from '../lora/lora-adapter';
 import type { CausalLM } from '../model/causal-lm';
 import { causalLmLossSum } from '../model/loss';
-import { GemmTuner, savedPerStep } from '../ops/gemm/gemm-tuning';
+import { GemmTuner, tuningSummary } from '../ops/gemm/gemm-tuning';
 import { onWebgpu } from '../ops/webgpu-kernel';
 import { deriveSeed } from '../seeded-random';
 import { AdamW } from './adamw';
@@ -130,9 +130,7 @@ async function tuneProducts(tuner: GemmTuner, first: boolean, elapsedSeconds: nu
   if (!first && tuner.seconds > 0.1 * elapsedSeconds) return 0;
   const report = await tuner.tune(first ? 1 : 2);
   if (!report?.products.length) return report?.seconds ?? 0;
-  const changed = report.products.filter((p) => p.chosen !== p.rule).length;
-  const saved = savedPerStep(report);
-  emit({ type: 'log', level: 'info', message: `tuned ${report.products.length} matrix products for this GPU in ${report.seconds.toFixed(1)} s (${changed} changed; about ${saved.toFixed(0)} ms of GPU time saved a step)` });
+  emit({ type: 'log', level: 'info', message: tuningSummary(report) });
   return report.seconds;
 }
 

@@ -96,9 +96,16 @@ export class GemmTuner {
   }
 }
 
-/** Estimated GPU time a step saves with the tuned plans over the rule's (ms). */
-export function savedPerStep(report: TuningReport): number {
-  return report.products.reduce((sum, p) => sum + p.calls * (p.ruleMs - p.chosenMs), 0);
+/** Estimated GPU time a step saves with the product's tuned plan over the rule's (ms). */
+export const savedPerStep = (p: ProductTuning): number => p.calls * (p.ruleMs - p.chosenMs);
+
+/** The products whose plan tuning changed, the largest saving first. */
+export const changedProducts = (report: TuningReport): ProductTuning[] => report.products.filter((p) => p.chosen !== p.rule).sort((a, b) => savedPerStep(b) - savedPerStep(a));
+
+/** A tuning in one line, as bench prints it and training logs it. */
+export function tuningSummary(report: TuningReport): string {
+  const saved = report.products.reduce((sum, p) => sum + savedPerStep(p), 0);
+  return `tuned ${report.products.length} matrix products for this GPU in ${report.seconds.toFixed(1)} s: ${changedProducts(report).length} with a plan other than the built-in rule's, about ${saved.toFixed(1)} ms of GPU time saved a step`;
 }
 
 /** Each plan's best GPU time (ms) for the product, the repeats interleaved so clock changes touch all alike. */
