@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import * as tf from '../../src-main/engine/backend/tf';
 import { GpuUsage } from '../../src-main/engine/bench/gpu-usage';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
-import { candidatePlans, fitsDevice, plan, planFor, planLabel, productKey, setTunedPlan, tunedPlan, workgroupBytes } from '../../src-main/engine/ops/gemm/gemm-plan';
+import { candidatePlans, fitsDevice, plan, planFor, planLabel, productKey, setTunedPlan, stagings, tunedPlan, workgroupBytes } from '../../src-main/engine/ops/gemm/gemm-plan';
 import type { Causal, GemmShape, LowRankTerm } from '../../src-main/engine/ops/gemm/gemm-reference';
 import { GemmTuner } from '../../src-main/engine/ops/gemm/gemm-tuning';
 import { gemmWebgpu } from '../../src-main/engine/ops/gemm/gemm-webgpu';
@@ -18,7 +18,9 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
   async function everyCandidate(a: tf.Tensor3D, b: tf.Tensor3D, s: GemmShape, want: tf.Tensor, extras: { lowRank?: LowRankTerm; bias?: tf.Tensor1D; causal?: Causal; mask?: tf.Tensor }) {
     // As the tuner asks for them: those whose tiles fit this device's workgroup memory (lavapipe's 32 KiB leaves
     // out causal 128 x 128 tiles with two buffers, which need 4 bytes more).
-    const plans = candidatePlans(s, extras.causal ?? null, deviceLimits());
+    // Each first-round candidate, and the stagings of the rule's plan and of the largest tiles split the most.
+    const candidates = candidatePlans(s, extras.causal ?? null, deviceLimits());
+    const plans = [...candidates, ...[candidates[0]!, candidates.at(-1)!].flatMap((p) => stagings(p, s, extras.causal ?? null, deviceLimits()).slice(1))];
     const labels = plans.map(planLabel);
     expect(new Set(labels).size).toBe(plans.length);
     for (const p of plans) {
@@ -38,10 +40,13 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
     const bias = tf.randomNormal([n], 0, 1, 'float32', 5) as tf.Tensor1D;
     const want = tf.add(tf.mul(tf.add(tf.matMul(a, b, false, true), tf.mul(tf.matMul(left, right, false, true), 2)), 0.5), bias);
     const labels = await everyCandidate(a, b, { batch: 1, m, n, k, transposeA: false, transposeB: true }, want, { lowRank: { left, right, transposeRight: true, scale: 2 }, bias });
-    // Seven tile shapes, each unsplit and in 2 and 4 parts of at least 256, with one buffer a side and with two.
-    expect(labels).toHaveLength(42);
+    // Seven tile shapes, each unsplit and in 2 and 4 parts of at least 256, with one buffer a side and with two;
+    // then two plans' stagings: depths 8, 16 and 32, loaded along k or by rows (both operands are read along k).
+    expect(labels).toHaveLength(42 + 2 * 5);
     expect(labels).toContain('16x16 in 4 parts');
     expect(labels).toContain('128x128 in 2 parts, 2 buffers');
+    expect(labels).toContain('16x16 in 4 parts, 2 buffers, 32 deep, loaded by rows');
+    expect(labels).toContain('16x16 in 4 parts, 2 buffers, 8 deep');
   });
 
   test("every candidate plan of causal attention's products computes what it must", async () => {
@@ -56,6 +61,9 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
     const dV = await everyCandidate(p, q, { batch, m: T, n: d, k: rows, transposeA: true, transposeB: false }, half(tf.matMul(p, q, true, false)), { causal: { part: 'kQueries', period: T } });
     expect(dV).toContain('128x64 in 3 parts');
     expect(dV).toContain('128x64 in 3 parts, 2 buffers');
+    // Neither operand is read along k here, so only the depth varies; 32 deep keeps parts of one head (128).
+    expect(dV.filter((label) => label.includes('deep'))).toHaveLength(4);
+    expect(dV.some((label) => label.includes('rows'))).toBe(false);
     await everyCandidate(q, v, { batch, m: rows, n: T, k: d, transposeA: false, transposeB: true }, half(tf.matMul(q, v, false, true)), { causal: { part: 'output', period: T }, mask: causalVisible(rows, T) });
   });
 
@@ -76,7 +84,11 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
       { batch: 1, m: 200, n: 48, k: 96, transposeA: false, transposeB: false },
     ];
     for (const [i, p] of report.products.entries()) {
-      expect(p.candidates).toBe(candidatePlans(shapes[i]!).length);
+      // The first round's candidates, then the winner's other stagings: up to three depths by two load orders (x is
+      // read along k in both), less the winner's own, as far as they fit the device's workgroup memory.
+      const first = candidatePlans(shapes[i]!, null, deviceLimits()).length;
+      expect(p.candidates).toBeGreaterThan(first);
+      expect(p.candidates).toBeLessThanOrEqual(first + 5);
       expect(p.chosenMs).toBeGreaterThan(0);
       expect(p.chosenMs).toBeLessThanOrEqual(p.ruleMs);
       expect(planLabel(tunedPlan(p.product)!)).toBe(p.chosen);
@@ -90,7 +102,9 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
     }))!;
     usage.stop();
     const kept = tunedPlan(report.products[0]!.product)!;
-    expect(times.find((t) => t.kernel.startsWith('tbGemm'))!.kernel).toContain(`_${kept.m.block}x${kept.n.block}${kept.buffers === 2 ? 'x2' : ''}_`);
+    const kernel = times.find((t) => t.kernel.startsWith('tbGemm'))!.kernel;
+    expect(kernel).toContain(`_${kept.m.block}x${kept.n.block}${kept.buffers === 2 ? 'x2' : ''}_`);
+    expect(kernel).toContain(`_k${kept.depth}${kept.loadOrder}`);
     // So does one of sizes that round alike (another batch's length), its k cut in as many parts for its own length.
     const alike = planFor({ shape: { ...shapes[0]!, m: 250, n: 90 }, batchedB: false, lowRank: null, bias: false, causal: null });
     expect(planLabel(alike)).toBe(report.products[0]!.chosen);

@@ -23,7 +23,8 @@ const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join(
   profile of the timed steps (open it in Chrome DevTools) to see what the JavaScript side spends, --save writes the result as
   JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.
   On webgpu the matrix products of the first warm-up step are tuned for the GPU before the timed steps (each
-  product's candidate tile shapes, splits of k and buffers timed, the fastest kept); --no-tune keeps the built-in rule.`;
+  product's candidate tile shapes, splits of k and buffers timed, then the fastest's tile depths and load orders,
+  the fastest kept); --no-tune keeps the built-in rule.`;
 
 export const bench: Command = {
   summary: 'measure training speed and memory (tokens/s, step time split, peak memory)',

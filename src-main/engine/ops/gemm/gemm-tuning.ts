@@ -1,15 +1,16 @@
 /**
- * GEMM plans measured rather than assumed. Which tile shape and split of k runs a product fastest depends on the
- * GPU (its multiprocessors, caches, compiler) as much as on the product, and gemm-plan.ts's rule of thumb was
- * reasoned for one GPU. The tuner watches training steps to learn their products, then times every candidate
- * plan of each (GPU time from timestamp queries, best of REPEATS, candidates interleaved) on operands of the
- * product's shape, and keeps the fastest for that product. The rule's own plan is a candidate, so a tuned
- * product is never slower than the rule by more than the timing's noise.
+ * GEMM plans measured rather than assumed. Which tile shape, split of k and staging runs a product fastest
+ * depends on the GPU (its multiprocessors, caches, compiler) as much as on the product, and gemm-plan.ts's rule
+ * of thumb was reasoned for one GPU. The tuner watches training steps to learn their products, then times the
+ * candidate plans of each (GPU time from timestamp queries, best of REPEATS, candidates interleaved) on operands
+ * of the product's shape in two rounds, tiles and splits first, then the winner's depth and load order, and
+ * keeps the fastest for that product. The rule's own plan is a candidate, so a tuned product is never slower
+ * than the rule by more than the timing's noise.
  */
 import { releasePooledMemory } from '../../backend/backend';
 import * as tf from '../../backend/tf';
-import { canTimePrograms, deviceLimits, elementwise, runProgram, timePrograms } from '../webgpu-kernel';
-import { candidatePlans, observeProducts, planLabel, setTunedPlan, tunedPlan, type Plan, type Product } from './gemm-plan';
+import { canTimePrograms, deviceLimits, elementwise, runProgram, timePrograms, type DeviceLimits } from '../webgpu-kernel';
+import { candidatePlans, observeProducts, planLabel, setTunedPlan, stagings, tunedPlan, type Plan, type Product } from './gemm-plan';
 import { gemmWebgpu } from './gemm-webgpu';
 
 const REPEATS = 3;
@@ -25,6 +26,7 @@ export interface ProductTuning {
   readonly product: string;
   /** Times the product ran in the last step watched. */
   readonly calls: number;
+  /** Plans timed, in both rounds. */
   readonly candidates: number;
   readonly rule: string;
   readonly ruleMs: number;
@@ -79,15 +81,16 @@ export class GemmTuner {
     if (!due.length) return { seconds: 0, products };
     releasePooledMemory();
     for (const [key, { product, calls }] of due) {
-      const candidates = candidatePlans(product.shape, product.causal, deviceLimits());
+      const limits = deviceLimits();
+      const candidates = candidatePlans(product.shape, product.causal, limits);
       if (tuningBytes(product, candidates) > this.maxBytes) {
         this.tooLarge.add(key);
         continue;
       }
-      const ms = await timeCandidates(product, candidates);
-      const best = ms.indexOf(Math.min(...ms));
-      setTunedPlan(key, candidates[best]!);
-      products.push({ product: key, calls, candidates: candidates.length, rule: planLabel(candidates[0]!), ruleMs: ms[0]!, chosen: planLabel(candidates[best]!), chosenMs: ms[best]! });
+      const times = await timeInRounds(product, candidates, limits);
+      const [chosen, chosenMs] = fastest(times);
+      setTunedPlan(key, chosen);
+      products.push({ product: key, calls, candidates: times.size, rule: planLabel(candidates[0]!), ruleMs: times.get(candidates[0]!)!, chosen: planLabel(chosen), chosenMs });
     }
     releasePooledMemory(); // the operands' buffers, some of sizes no step uses
     const seconds = (performance.now() - t0) / 1000;
@@ -108,22 +111,32 @@ export function tuningSummary(report: TuningReport): string {
   return `tuned ${report.products.length} matrix products for this GPU in ${report.seconds.toFixed(1)} s: ${changedProducts(report).length} with a plan other than the built-in rule's, about ${saved.toFixed(1)} ms of GPU time saved a step`;
 }
 
-/** Each plan's best GPU time (ms) for the product, the repeats interleaved so clock changes touch all alike. */
-async function timeCandidates(product: Product, plans: readonly Plan[]): Promise<number[]> {
+/**
+ * Each plan's best GPU time (ms) for the product: the candidates, then the fastest's stagings (the fastest
+ * timed again beside them, so the second round compares like with like).
+ */
+async function timeInRounds(product: Product, candidates: readonly Plan[], limits: DeviceLimits): Promise<Map<Plan, number>> {
   const { a, b, addends } = operands(product);
-  try {
-    const best = plans.map(() => Infinity);
+  const times = new Map<Plan, number>();
+  // Repeats interleaved, so clock changes touch all plans alike.
+  const time = async (plans: readonly Plan[]) => {
     for (let r = 0; r < REPEATS; r++) {
-      for (const [i, p] of plans.entries()) {
-        const times = await timePrograms(() => gemmWebgpu(a, b, addends, product.shape, 1, product.causal, p).dispose());
-        best[i] = Math.min(best[i]!, times.reduce((sum, t) => sum + t.ms, 0));
+      for (const p of plans) {
+        const programs = await timePrograms(() => gemmWebgpu(a, b, addends, product.shape, 1, product.causal, p).dispose());
+        times.set(p, Math.min(times.get(p) ?? Infinity, programs.reduce((sum, t) => sum + t.ms, 0)));
       }
     }
-    return best;
+  };
+  try {
+    await time(candidates);
+    await time(stagings(fastest(times)[0], product.shape, product.causal, limits));
+    return times;
   } finally {
     tf.dispose([a, b, ...(addends.lowRank ? [addends.lowRank.left, addends.lowRank.right] : []), ...(addends.bias ? [addends.bias] : [])]);
   }
 }
+
+const fastest = (times: Map<Plan, number>): [Plan, number] => [...times].reduce((best, entry) => (entry[1] < best[1] ? entry : best));
 
 /** Bytes of the product's operands and result, with the partial products of the candidate split the most. */
 function tuningBytes({ shape: s, batchedB }: Product, candidates: readonly Plan[]): number {

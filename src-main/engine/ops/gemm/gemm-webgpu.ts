@@ -2,19 +2,19 @@
  * GEMM in WGSL: C = alpha · (op(A) · op(B) (+ a low-rank product)) (+ a bias per column), batched, with either
  * operand transposed in place.
  *
- * Each workgroup of 256 invocations (16 x 16) computes a BM x BN tile of C; K is walked in steps of BK through
- * workgroup memory. An invocation computes TM x TN outputs: with TM = 8 two blocks of 4 rows half a tile apart
+ * Each workgroup of 256 invocations (16 x 16) computes a BM x BN tile of C; K is walked in tiles of the plan's
+ * depth through workgroup memory. An invocation computes TM x TN outputs: with TM = 8 two blocks of 4 rows half a tile apart
  * (likewise columns), read from workgroup memory as vec4s, so one k step is 4 vector reads for 64 FMAs and
  * neighbouring invocations read neighbouring words. Along a LoRA rank (16) each invocation has one row or column.
- * The plan (gemm-plan.ts) sets the tile shape, the split of k and whether workgroup memory holds one tile a side
- * or two (the next stored while this one is multiplied): by a rule of thumb, or as measured on the GPU at hand
- * (gemm-tuning.ts). Global memory is read a tile ahead into registers (the loads overlap the multiplications),
+ * The plan (gemm-plan.ts) sets the tile shape, the split of k and the staging (one tile a side in workgroup memory
+ * or two, the next stored while this one is multiplied; the tiles' depth; the order of their loads): by a rule of
+ * thumb, or as measured on the GPU at hand (gemm-tuning.ts). Global memory is read a tile ahead into registers (the loads overlap the multiplications),
  * as vec4s along whichever dimension is contiguous when it is a multiple of 4 (all of a model's are), else as
  * scalars.
  */
 import { deviceLimits, elementwise, runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { Causal, GemmAddends, GemmShape } from './gemm-reference';
-import { BK, planFor, planLabel, type Plan, type Side } from './gemm-plan';
+import { planFor, planLabel, type Plan, type Side } from './gemm-plan';
 import type * as tf from '../../backend/tf';
 
 /**
@@ -23,12 +23,12 @@ import type * as tf from '../../backend/tf';
  * With two buffers, stores go to the one at `<tile>Write` and reads come from the one at `<tile>Read`
  * (offsets in the array's units, of `size` each).
  */
-function sideReader(side: Side, tile: string, t: string, buffers: 1 | 2) {
+function sideReader(side: Side, tile: string, t: string, { buffers, depth }: Plan) {
   const [write, read] = buffers === 2 ? [`${tile}Write + `, `${tile}Read + `] : ['', ''];
   if (side.perThread === 1) {
     return {
-      declare: `var<workgroup> ${tile} : array<f32, ${buffers * BK * side.block}>;`,
-      size: BK * side.block,
+      declare: `var<workgroup> ${tile} : array<f32, ${buffers * depth * side.block}>;`,
+      size: depth * side.block,
       store: (k: string, x: string, v: string) => `${tile}[${write}${k} * ${side.block} + ${x}] = ${v};`,
       store4: (k: string, x4: string, v: string) => [0, 1, 2, 3].map((j) => `${tile}[${write}${k} * ${side.block} + ${x4} * 4 + ${j}] = ${v}[${j}];`).join(' '),
       read: `let ${tile}0 = ${tile}[${read}kk * ${side.block} + ${t}];`,
@@ -39,8 +39,8 @@ function sideReader(side: Side, tile: string, t: string, buffers: 1 | 2) {
   const groups = side.perThread / 4;
   const width = side.block / 4; // vec4s per k row
   return {
-    declare: `var<workgroup> ${tile} : array<vec4<f32>, ${buffers * BK * width}>;`,
-    size: BK * width,
+    declare: `var<workgroup> ${tile} : array<vec4<f32>, ${buffers * depth * width}>;`,
+    size: depth * width,
     store: (k: string, x: string, v: string) => `${tile}[${write}${k} * ${width} + ${x} / 4][${x} % 4] = ${v};`,
     store4: (k: string, x4: string, v: string) => `${tile}[${write}${k} * ${width} + ${x4}] = ${v};`,
     read: Array.from({ length: groups }, (_, g) => `let ${tile}${g} = ${tile}[${read}kk * ${width} + ${t} + ${g * (width / groups)}];`).join(' '),
@@ -53,10 +53,12 @@ function sideReader(side: Side, tile: string, t: string, buffers: 1 | 2) {
  * One operand's path from global memory to its tile, through registers so the next tile's loads are in flight
  * while the current one is multiplied. `kContiguous`: consecutive addresses run along k (A as stored, B
  * transposed); otherwise along the tile's rows (m or n). `vec4`: the contiguous dimension is a multiple of 4, so
- * each invocation moves vec4s (the buffer is bound as vec4s); otherwise scalars.
+ * each invocation moves vec4s (the buffer is bound as vec4s); otherwise scalars. Read along k as vec4s, the plan's
+ * load order says whether consecutive invocations take consecutive vec4s of a row ('k') or consecutive rows.
  */
 interface Operand {
   name: 'A' | 'B';
+  plan: Plan;
   side: Side;
   reader: ReturnType<typeof sideReader>;
   kContiguous: boolean;
@@ -69,14 +71,17 @@ interface Operand {
 
 function operandLoader(o: Operand) {
   const lanes = o.vec4 ? 4 : 1;
-  const units = (o.side.block * BK) / lanes; // loads per tile
+  const depth = o.plan.depth;
+  const units = (o.side.block * depth) / lanes; // loads per tile
   const registers = Math.ceil(units / 256);
   const type = o.vec4 ? 'vec4<f32>' : 'f32';
   const reg = (j: number) => `${o.name.toLowerCase()}Next${j}`;
   // For unit i: its row r and k within the tile, and the value's address in the buffer (in its own units).
-  const place = o.kContiguous
-    ? `let r = i / ${BK / lanes}; let kk = (i % ${BK / lanes}) * ${lanes};`
-    : `let kk = i / ${o.side.block / lanes}; let r = (i % ${o.side.block / lanes}) * ${lanes};`;
+  const place = !o.kContiguous
+    ? `let kk = i / ${o.side.block / lanes}; let r = (i % ${o.side.block / lanes}) * ${lanes};`
+    : o.vec4 && o.plan.loadOrder === 'rows'
+      ? `let r = i % ${o.side.block}; let kk = (i / ${o.side.block}) * 4;`
+      : `let r = i / ${depth / lanes}; let kk = (i % ${depth / lanes}) * ${lanes};`;
   const address = o.kContiguous ? `${o.base} + g * K + gk` : `${o.base} + gk * ${o.rows} + g`;
   const each = (j: number, body: string) => `{ let i = tid + ${j * 256}; if (i < ${units}) { ${place} ${body} } }`;
   /** Loads the tile whose k starts at `from` into the registers. */
@@ -118,7 +123,7 @@ const extraInputs = (e: Extras) => [...(e.lowRank ? ['LOW_LEFT', 'LOW_RIGHT'] : 
  * the tile's first key on when the part lies within one group ('kQueries'); the count is made uniform by
  * workgroupUniformLoad.
  */
-function kWalk(causal: Causal['part'] | null, BM: number): { from: string; count: string } {
+function kWalk(causal: Causal['part'] | null, BM: number, BK: number): { from: string; count: string } {
   if (!causal) return { from: 'let kFrom = kBegin;', count: `let kTiles = uniforms.kChunk / ${BK};` };
   const T = 'uniforms.causalPeriod';
   const lastQuery = `let firstQuery = m0 % ${T}; let lastQuery = select(${T} - 1, firstQuery + ${BM - 1}, firstQuery + ${BM - 1} < ${T});`;
@@ -142,16 +147,16 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
   const { m: ms, n: ns, split } = p;
   const whole = split === 1; // alpha and the extras are applied here, else by the sum of the parts
   const own: Extras = whole ? extras : NO_EXTRAS;
-  const [BM, BN] = [ms.block, ns.block];
-  const a = sideReader(ms, 'As', 'tRow', p.buffers);
-  const b = sideReader(ns, 'Bs', 'tCol', p.buffers);
+  const [BM, BN, BK] = [ms.block, ns.block, p.depth];
+  const a = sideReader(ms, 'As', 'tRow', p);
+  const b = sideReader(ns, 'Bs', 'tCol', p);
   // op(A)[m][k]: A is [M, K] row-major, or [K, M] when transposed. op(B)[k][n]: B is [K, N], or [N, K].
   const aKContiguous = !s.transposeA;
   const bKContiguous = s.transposeB;
   const aVec4 = (aKContiguous ? s.k : s.m) % 4 === 0;
   const bVec4 = (bKContiguous ? s.k : s.n) % 4 === 0;
-  const loadA = operandLoader({ name: 'A', side: ms, reader: a, kContiguous: aKContiguous, vec4: aVec4, rows: 'M', origin: 'm0', base: 'aBase' });
-  const loadB = operandLoader({ name: 'B', side: ns, reader: b, kContiguous: bKContiguous, vec4: bVec4, rows: 'N', origin: 'n0', base: 'bBase' });
+  const loadA = operandLoader({ name: 'A', plan: p, side: ms, reader: a, kContiguous: aKContiguous, vec4: aVec4, rows: 'M', origin: 'm0', base: 'aBase' });
+  const loadB = operandLoader({ name: 'B', plan: p, side: ns, reader: b, kContiguous: bKContiguous, vec4: bVec4, rows: 'N', origin: 'n0', base: 'bBase' });
   // Every product written out with named accumulators, so they are registers, not an indexed array.
   const rows = a.names.map((_, r) => r);
   const cols = b.names.map((_, c) => c);
@@ -173,7 +178,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
       ),
     )
     .join('\n      ');
-  const walk = kWalk(causal, BM);
+  const walk = kWalk(causal, BM, BK);
   // The next tile's loads go out before this one is multiplied, and arrive while it is.
   const loadNext = `if (t + 1 < kTiles) {
           ${loadA.load(`k0 + ${BK}`)}
@@ -242,7 +247,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
       ${store}
     }`;
   return {
-    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}${p.buffers === 2 ? 'x2' : ''}_${aVec4}_${bVec4}_${own.lowRank}_${own.bias}_${whole}_${causal}`,
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}${p.buffers === 2 ? 'x2' : ''}_${aVec4}_${bVec4}_${own.lowRank}_${own.bias}_${whole}_${causal}_k${BK}${p.loadOrder}`,
     inputs: ['A', 'B', ...extraInputs(own)],
     components: [aVec4 ? 4 : 1, bVec4 ? 4 : 1, ...extraInputs(own).map(() => 1)],
     outputShape: [split * s.batch, s.m, s.n],
