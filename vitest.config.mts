@@ -1,4 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -12,6 +15,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // What the engine keeps between runs (tuned GEMM plans) goes to a folder of the test run's, not the user's.
+    env: { TUNEBOARD_CACHE_DIR: mkdtempSync(join(tmpdir(), 'tb-test-cache-')) },
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });

@@ -102,8 +102,8 @@ export async function readTensors(path: string): Promise<Map<string, Float32Arra
  * grad_norm and tokens step by step against trajectory.json, the adapter it wrote against adapter_final, its
  * adapter_config.json and run.json.
  */
-export async function expectTrainingTrajectory(c: Case, backend: BackendName, out: string): Promise<void> {
-  const result = json(await runCli(['train', trajectoryConfig(c, out), '--backend', backend, '--json']));
+export async function expectTrainingTrajectory(c: Case, backend: BackendName, out: string, env: Record<string, string> = {}): Promise<void> {
+  const result = json(await runCli(['train', trajectoryConfig(c, out), '--backend', backend, '--json'], { env }));
   expect(result).toMatchObject({ status: 'completed', steps: 12 });
   const metrics = await readMetrics(out);
   const expected = readJson(c, 'trajectory.json').steps as Array<{ step: number; loss: number; grad_norm: number; lr: number; tokens: number }>;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoraAdapter } from '../../src-main/engine/lora/lora-adapter';
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load-model';
+import { TUNED_PLANS_FILE } from '../../src-main/engine/ops/gemm/tuned-plan-store';
 import { CASES, fixturePath, readReference } from '../fixtures';
 import { attachFixtureAdapter, expectGradientsAndAdamWStep, expectLogitsAndLoss, expectTrainingTrajectory, type Reference } from '../reference-checks';
 import { webgpuTests } from '../webgpu-backend';
@@ -47,9 +48,23 @@ describe.runIf(webgpuTests)('reference numbers on webgpu', () => {
     });
   });
 
-  test('tuneboard train --backend webgpu reproduces trajectory.json (tiny-llama), with its matrix products tuned after the first step', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'tb-run-')), 'run');
-    await expectTrainingTrajectory('tiny-llama', 'webgpu', out);
-    expect(readFileSync(join(out, 'train.log'), 'utf8')).toMatch(/info: tuned \d+ matrix products for this GPU in/);
+  test('tuneboard train --backend webgpu reproduces trajectory.json (tiny-llama), its matrix products tuned, and again with those plans', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'tb-cache-'));
+    const run = async () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'tb-run-')), 'run');
+      await expectTrainingTrajectory('tiny-llama', 'webgpu', out, { TUNEBOARD_CACHE_DIR: cache });
+      const log = readFileSync(join(out, 'train.log'), 'utf8');
+      const [gpu] = Object.values(JSON.parse(readFileSync(join(cache, TUNED_PLANS_FILE), 'utf8')).adapters) as Array<{ plans: Record<string, unknown> }>;
+      const tuned = [...log.matchAll(/info: tuned (\d+) matrix products for this GPU in/g)].reduce((n, m) => n + Number(m[1]), 0);
+      return { log, plans: gpu!.plans, tuned };
+    };
+    const first = await run();
+    expect(first.tuned).toBeGreaterThan(0);
+    expect(Object.keys(first.plans)).toHaveLength(first.tuned);
+    // The next run starts with them: none is tuned again (later steps may tune products the first run's time budget left).
+    const second = await run();
+    expect(second.log).toContain(`info: ${first.tuned} matrix-product plans tuned for this GPU by an earlier run, from ${join(cache, TUNED_PLANS_FILE)}`);
+    expect(second.plans).toMatchObject(first.plans);
+    expect(Object.keys(second.plans)).toHaveLength(first.tuned + second.tuned);
   });
 });

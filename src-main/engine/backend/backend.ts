@@ -74,6 +74,7 @@ const starters: Record<BackendName, (options: StartOptions) => Promise<string>> 
       ? `${(i.description || i.device || 'software adapter').split(':')[0]} (software ${process.platform === 'linux' ? 'Vulkan' : 'GPU'})`
       : (i.vendor.toLowerCase().includes('nvidia') && nvidiaGpuName()) || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || i.description || 'GPU';
     webgpuDevice = `${name} (WebGPU on Dawn)`;
+    webgpuAdapter = `${[i.vendor, i.architecture, i.device].filter(Boolean).join(' ')} · ${i.description}`;
     return webgpuDevice;
   },
   async wasm() {
@@ -114,8 +115,16 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
 }
 
 let webgpuDevice: string | null = null;
+/** The adapter in full (vendor, architecture, device, and the driver's description with its version). */
+let webgpuAdapter: string | null = null;
 let deviceLost: string | null = null;
 let kernelError: string | null = null;
+
+/**
+ * The webgpu adapter, driver version included, as what is measured on it is kept by (tuned GEMM plans); null
+ * before webgpu has started.
+ */
+export const webgpuAdapterIdentity = (): string | null => webgpuAdapter;
 
 /**
  * Dawn's options. Robustness (a bounds clamp on every buffer access, a web browser's defence against hostile

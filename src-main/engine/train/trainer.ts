@@ -12,8 +12,6 @@ import type { MemoryProbe } from '../jobs/memory';
 import type { LoraAdapter } from '../lora/lora-adapter';
 import type { CausalLM } from '../model/causal-lm';
 import { causalLmLossSum } from '../model/loss';
-import { GemmTuner, tuningSummary } from '../ops/gemm/gemm-tuning';
-import { onWebgpu } from '../ops/webgpu-kernel';
 import { deriveSeed } from '../seeded-random';
 import { AdamW } from './adamw';
 import { saveCheckpoint, type SavedCheckpoint } from './checkpoint';
@@ -22,6 +20,7 @@ import { evaluateLoss } from './evaluate';
 import { queueUpdate } from './gradients';
 import { learningRate, type Schedule } from './lr-schedule';
 import type { RunFiles } from './run-files';
+import { TrainingTuning } from './training-tuning';
 
 export interface TrainerSetup {
   readonly config: TrainConfig;
@@ -71,7 +70,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
   let lastEvalLoss: number | null = null;
   let lastCheckpoint: string | null = s.resume?.dir ?? null;
   let checkpointStep = s.resume?.state.step ?? 0;
-  const tuner = onWebgpu() && process.env.TUNEBOARD_GEMM_TUNING !== 'off' ? new GemmTuner() : null;
+  const tuning = await TrainingTuning.start(s.emit);
 
   const checkpoint = async () => {
     const state = { step, totalSteps: schedule.totalSteps, epoch: s.order.epochAfter(step), seed: config.seed };
@@ -89,9 +88,9 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
       assertDeviceAlive();
       // Let messages in between steps (a Stop from the board): on CPU backends nothing else awaits the event loop.
       await new Promise((resolve) => setImmediate(resolve));
-      const result = tuner ? await tuner.watch(() => trainStep(s, optimizer, step)) : await trainStep(s, optimizer, step);
+      const result = tuning ? await tuning.watch(() => trainStep(s, optimizer, step)) : await trainStep(s, optimizer, step);
       // Tuning is a one-off: neither the steps' throughput nor the ETA should count it.
-      if (tuner) log.exclude(await tuneProducts(tuner, step === firstStep, (performance.now() - started) / 1000, s.emit));
+      if (tuning) log.exclude(await tuning.afterStep(step === firstStep, (performance.now() - started) / 1000));
       if (result.tokens === 0) {
         s.emit({ type: 'log', level: 'warn', message: `step ${step + 1} had no trained token (every answer in it is cut off by cutoff_len ${config.cutoff_len}): no update` });
       }
@@ -109,7 +108,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
         const metrics = log.flush(step, s.order.epochAfter(step), await s.memory.read(), evalLoss);
         await s.files.appendMetrics(metrics);
         const elapsed = (performance.now() - started) / 1000;
-        const eta = ((elapsed - (tuner?.seconds ?? 0)) / (step - firstStep)) * (schedule.totalSteps - step);
+        const eta = ((elapsed - (tuning?.seconds ?? 0)) / (step - firstStep)) * (schedule.totalSteps - step);
         s.emit({ type: 'step', metrics, elapsedSeconds: elapsed, etaSeconds: eta, totalSteps: schedule.totalSteps });
       }
       if (step % config.save_steps === 0 && !last) await checkpoint();
@@ -119,19 +118,6 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
     s.adapter.setTraining(null);
     optimizer.dispose();
   }
-}
-
-/**
- * Matrix products tuned for the GPU (gemm-tuning.ts): after the first step, all of its products; after later
- * ones, those seen in two steps or more (sequence lengths vary between batches), while tuning has taken at most
- * a tenth of the run's time. Returns the seconds it took.
- */
-async function tuneProducts(tuner: GemmTuner, first: boolean, elapsedSeconds: number, emit: TrainerSetup['emit']): Promise<number> {
-  if (!first && tuner.seconds > 0.1 * elapsedSeconds) return 0;
-  const report = await tuner.tune(first ? 1 : 2);
-  if (!report?.products.length) return report?.seconds ?? 0;
-  emit({ type: 'log', level: 'info', message: tuningSummary(report) });
-  return report.seconds;
 }
 
 /** One optimizer step (0-based `step`): accumulate, normalise by the step's supervised tokens, clip, update. */

@@ -215,6 +215,21 @@ export function tunedPlan(key: string): Plan | undefined {
   return tunedPlans.get(key);
 }
 
+/** Every tuned plan, by productKey. */
+export const tunedPlanEntries = (): Array<[string, Plan]> => [...tunedPlans];
+
+/** A tuned plan as kept between runs (tuned-plan-store.ts): its tile shape, parts and staging. */
+export interface StoredPlan extends Staging {
+  m: Side['block'];
+  n: Side['block'];
+  split: number;
+  kChunk: number;
+}
+
+export const storedPlan = (p: Plan): StoredPlan => ({ m: p.m.block, n: p.n.block, split: p.split, kChunk: p.kChunk, buffers: p.buffers, depth: p.depth, loadOrder: p.loadOrder });
+
+export const planFromStored = (s: StoredPlan): Plan => ({ ...s, m: SIDES[s.m], n: SIDES[s.n] });
+
 /** Tells `observer` of every product planned until the returned function is called. */
 export function observeProducts(observer: (product: Product, key: string) => void): () => void {
   productObserver = observer;

@@ -12,9 +12,10 @@
  * as vec4s along whichever dimension is contiguous when it is a multiple of 4 (all of a model's are), else as
  * scalars.
  */
+import { createHash } from 'node:crypto';
 import { deviceLimits, elementwise, runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { Causal, GemmAddends, GemmShape } from './gemm-reference';
-import { planFor, planLabel, type Plan, type Side } from './gemm-plan';
+import { plan, planFor, planLabel, type Plan, type Side } from './gemm-plan';
 import type * as tf from '../../backend/tf';
 
 /**
@@ -296,6 +297,16 @@ function sumPartsProgram(shape: number[], split: number, extras: Extras): Progra
         ${lowRank}
         result[index] = ${withBias(`uniforms.alpha * (${parts} + low)`, extras, 'column')};`,
   });
+}
+
+/**
+ * The GEMM kernel's revision: a hash of its WGSL for one product with every feature (a low-rank term, a bias,
+ * two buffers, loads by rows), so that plans tuned for other code are not reused (tuned-plan-store.ts).
+ */
+export function gemmRevision(): string {
+  const s: GemmShape = { batch: 1, m: 256, n: 256, k: 256, transposeA: false, transposeB: true };
+  const p: Plan = { ...plan(s), buffers: 2, loadOrder: 'rows' };
+  return createHash('sha256').update(gemmProgram(s, p, { lowRank: 'transposed', bias: true }, 'kKeys').code).digest('hex').slice(0, 12);
 }
 
 /** Programs by shape and plan: building the WGSL text is not free, and a training step asks for the same few hundred times. */
