@@ -55,7 +55,10 @@ describe.runIf(webgpuTests)('reference numbers on webgpu', () => {
       await expectTrainingTrajectory('tiny-llama', 'webgpu', out, { TUNEBOARD_CACHE_DIR: cache });
       const log = readFileSync(join(out, 'train.log'), 'utf8');
       const [gpu] = Object.values(JSON.parse(readFileSync(join(cache, TUNED_PLANS_FILE), 'utf8')).adapters) as Array<{ plans: Record<string, unknown> }>;
-      const tuned = [...log.matchAll(/info: tuned (\d+) matrix products for this GPU in/g)].reduce((n, m) => n + Number(m[1]), 0);
+      const count = (pattern: RegExp) => [...log.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0);
+      const tuned = count(/info: tuned (\d+) matrix products for this GPU in/g);
+      // Each tuning is announced as it starts (it may take a minute with no step done).
+      expect(count(/info: tuning (\d+) matrix products for this GPU \(once/g)).toBe(tuned);
       return { log, plans: gpu!.plans, tuned };
     };
     const first = await run();

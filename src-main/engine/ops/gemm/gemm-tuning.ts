@@ -42,8 +42,6 @@ export interface TuningReport {
 export class GemmTuner {
   /** Products seen while watching, by key: the product, the steps it ran in, its calls in the last of them. */
   private readonly seen = new Map<string, { product: Product; steps: number; calls: number }>();
-  /** Products too large to tune (MAX_TUNING_BYTES), by key: not considered again. */
-  private readonly tooLarge = new Set<string>();
   /** Seconds spent tuning so far. */
   seconds = 0;
 
@@ -69,6 +67,11 @@ export class GemmTuner {
     }
   }
 
+  /** How many products `tune(minSteps)` would tune (see there). */
+  due(minSteps = 1): number {
+    return canTimePrograms() ? this.dueProducts(minSteps).length : 0;
+  }
+
   /**
    * Tunes the products seen in at least `minSteps` steps and not tuned yet (a product seen once may be one
    * batch's odd length). Null where the device cannot time programs.
@@ -77,16 +80,12 @@ export class GemmTuner {
     if (!canTimePrograms()) return null;
     const t0 = performance.now();
     const products: ProductTuning[] = [];
-    const due = [...this.seen].filter(([key, { steps }]) => steps >= minSteps && !tunedPlan(key) && !this.tooLarge.has(key));
+    const due = this.dueProducts(minSteps);
     if (!due.length) return { seconds: 0, products };
     releasePooledMemory();
     for (const [key, { product, calls }] of due) {
       const limits = deviceLimits();
       const candidates = candidatePlans(product.shape, product.causal, limits);
-      if (tuningBytes(product, candidates) > this.maxBytes) {
-        this.tooLarge.add(key);
-        continue;
-      }
       const times = await timeInRounds(product, candidates, limits);
       const [chosen, chosenMs] = fastest(times);
       setTunedPlan(key, chosen);
@@ -96,6 +95,13 @@ export class GemmTuner {
     const seconds = (performance.now() - t0) / 1000;
     this.seconds += seconds;
     return { seconds, products };
+  }
+
+  /** Seen in `minSteps` steps, not tuned yet, and within the bytes the tuner may allocate. */
+  private dueProducts(minSteps: number) {
+    return [...this.seen].filter(
+      ([key, { product, steps }]) => steps >= minSteps && !tunedPlan(key) && tuningBytes(product, candidatePlans(product.shape, product.causal, deviceLimits())) <= this.maxBytes,
+    );
   }
 }
 
