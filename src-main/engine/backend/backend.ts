@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from './tf';
 import type { BackendChoice, BackendName, BackendReport } from '../../protocol/engine-types';
 import { UserError } from '../errors';
+import { installDawnEventPump } from './dawn-event-pump';
 
 export type { BackendChoice, BackendName };
 
@@ -66,6 +67,7 @@ const starters: Record<BackendName, (options: StartOptions) => Promise<string>> 
     const software = isSoftwareAdapter(adapter);
     if (software && auto) throw new Error(`only a software adapter was found (${i.description || i.device || i.vendor}); --backend webgpu uses it anyway`);
     Object.assign(globalThis, globals);
+    installDawnEventPump();
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     await import('@tensorflow/tfjs-backend-webgpu');
     await activate('webgpu');
