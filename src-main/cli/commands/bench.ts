@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../engine/backend/backend';
 import { runBenchmark, type BenchResult } from '../../engine/bench/benchmark';
 import type { ProgramTime } from '../../engine/bench/gpu-usage';
-import { changedProducts, tuningSummary, type TuningReport } from '../../engine/ops/gemm/gemm-tuning';
+import { changedProducts, tuningSummary, UNTUNED_NOTE, type TuningReport } from '../../engine/ops/gemm/gemm-tuning';
 import { cutShape, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
 import { parseSize } from '../../engine/export/shard-plan';
@@ -99,11 +99,12 @@ export const bench: Command = {
       await writeFile(file, JSON.stringify(record, null, 2) + '\n');
       process.stderr.write(`saved ${file}\n`);
     }
-    printResult(values.json, record, () => human(result));
+    printResult(values.json, record, () => human(result, !values['no-tune'] && sizes.warmup > 0));
   },
 };
 
-function human(r: BenchResult): string {
+/** `tune`: tuning was due (no --no-tune, a warm-up step to learn the products from). */
+function human(r: BenchResult, tune: boolean): string {
   const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
   return [
     `${r.model}: ${r.shape.layers} layers, hidden ${r.shape.hidden}, vocab ${r.shape.vocab}, ${formatCount(r.shape.parameters)} parameters`,
@@ -117,7 +118,7 @@ function human(r: BenchResult): string {
       : []),
     `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
     ...(r.peakTensorBytes === null ? [] : [`tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes!)} with tfjs's pool of freed buffers`]),
-    ...(r.tuning ? tuningLines(r.tuning, r.profile !== null) : []),
+    ...(r.tuning ? tuningLines(r.tuning, r.profile !== null) : r.backend === 'webgpu' && tune ? [UNTUNED_NOTE] : []),
     ...(r.profile ? profileLines(r.profile, r.backend === 'webgpu' ? 'GPU time by program' : 'time by tfjs kernel') : []),
   ].join('\n');
 }

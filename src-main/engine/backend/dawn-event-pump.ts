@@ -1,14 +1,13 @@
 /**
  * Dawn's Node bindings wait for the GPU (a buffer mapped for reading, a timestamp query) by calling the global
- * setImmediate again and again, each call checking Dawn's events, until the GPU answers: a CPU core spins for
- * the whole wait, and every call leaves garbage to collect. A 5-step demo bench on lavapipe made 3.2 million
- * calls. Installed once webgpu runs, this setImmediate lets a chain of calls run back to back for its first
- * SPIN_MS (short waits, such as a tuning's timings, answer as before) and then defers each by a millisecond.
- * A lone setImmediate (the trainer's pause between steps) is never deferred.
+ * setImmediate again and again, each callback checking Dawn's events and calling setImmediate anew, until the
+ * GPU answers: a CPU core spins for the whole wait, and every call leaves garbage to collect. A 5-step demo
+ * bench on lavapipe made 3.2 million calls. Installed once webgpu runs, this setImmediate lets such a chain (a
+ * call made from within a callback it scheduled) run back to back for its first SPIN_MS, so short waits (a
+ * tuning's timings) answer as before, and then defers each call by a millisecond. A call from anywhere else
+ * (the trainer's pause between steps) starts a chain of its own: never deferred.
  */
 const SPIN_MS = 2;
-/** A call this soon after the previous one continues its chain. */
-const CHAIN_GAP_MS = 0.5;
 
 let installed = false;
 
@@ -18,21 +17,24 @@ export function installDawnEventPump(): void {
   const immediate = globalThis.setImmediate;
   const clearImmediate = globalThis.clearImmediate;
   const deferred = new WeakSet<object>();
-  let chainStart = 0;
-  let last = -Infinity;
+  /** When the chain of the callback running now began; null outside our callbacks. */
+  let chainStart: number | null = null;
   const paced = (callback: (...args: unknown[]) => void, ...args: unknown[]) => {
-    const now = performance.now();
-    if (now - last > CHAIN_GAP_MS) chainStart = now;
-    last = now;
-    if (now - chainStart < SPIN_MS) return immediate(callback, ...args);
-    // Counted from when the deferred call runs, so the chain goes on being paced.
-    const timer = setTimeout(() => {
-      last = performance.now();
-      callback(...args);
-    }, 1);
+    const start = chainStart ?? performance.now();
+    const run = () => {
+      chainStart = start;
+      try {
+        callback(...args);
+      } finally {
+        chainStart = null;
+      }
+    };
+    if (performance.now() - start < SPIN_MS) return immediate(run);
+    const timer = setTimeout(run, 1);
     deferred.add(timer);
     return timer as unknown as NodeJS.Immediate;
   };
   globalThis.setImmediate = Object.assign(paced, { __promisify__: immediate.__promisify__ }) as typeof setImmediate;
+  // Node's clearImmediate expects its own kind of handle.
   globalThis.clearImmediate = (handle) => (handle && deferred.has(handle) ? clearTimeout(handle as unknown as NodeJS.Timeout) : clearImmediate(handle));
 }

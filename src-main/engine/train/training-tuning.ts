@@ -6,9 +6,9 @@
  * the built-in rule.
  */
 import type { TrainEvent } from '../../protocol/engine-types';
-import { GemmTuner, tuningSummary } from '../ops/gemm/gemm-tuning';
+import { GemmTuner, tuningSummary, UNTUNED_NOTE } from '../ops/gemm/gemm-tuning';
 import { tunedPlanStore, type TunedPlanStore } from '../ops/gemm/tuned-plan-store';
-import { onWebgpu } from '../ops/webgpu-kernel';
+import { canTimePrograms, onWebgpu } from '../ops/webgpu-kernel';
 
 type Emit = (event: TrainEvent) => void;
 
@@ -22,6 +22,10 @@ export class TrainingTuning {
   /** Null where nothing is tuned: off the webgpu backend, or turned off. */
   static async start(emit: Emit): Promise<TrainingTuning | null> {
     if (!onWebgpu() || process.env['TUNEBOARD_GEMM_TUNING'] === 'off') return null;
+    if (!canTimePrograms()) {
+      emit({ type: 'log', level: 'info', message: UNTUNED_NOTE });
+      return null;
+    }
     const store = tunedPlanStore();
     const restored = await store?.restore();
     if (restored?.problem) emit({ type: 'log', level: 'warn', message: `tuned matrix-product plans not read (${restored.problem}): they are tuned again and the file rewritten` });

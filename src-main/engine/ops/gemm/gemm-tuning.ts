@@ -105,6 +105,9 @@ export class GemmTuner {
   }
 }
 
+/** Said, by bench and training, where tuning was due but the device cannot time programs (GemmTuner.tune gives null). */
+export const UNTUNED_NOTE = 'matrix products not tuned: this GPU cannot time programs (no timestamp queries), so the built-in rule plans them';
+
 /** Estimated GPU time a step saves with the product's tuned plan over the rule's (ms). */
 export const savedPerStep = (p: ProductTuning): number => p.calls * (p.ruleMs - p.chosenMs);
 
