@@ -127,13 +127,17 @@ export function tuningSummary(report: TuningReport): string {
 async function timeInRounds(product: Product, candidates: readonly Plan[], limits: DeviceLimits): Promise<Map<Plan, number>> {
   const { a, b, addends } = operands(product);
   const times = new Map<Plan, number>();
-  // Repeats interleaved, so clock changes touch all plans alike.
+  // Each repeat queues every plan once and waits for the GPU once; repeats interleaved, so clock changes touch
+  // all plans alike. A plan's time is its GEMM program's and, with k split, its sum's (the program after it).
   const time = async (plans: readonly Plan[]) => {
     for (let r = 0; r < REPEATS; r++) {
+      const programs = await timePrograms(() => plans.forEach((p) => gemmWebgpu(a, b, addends, product.shape, 1, product.causal, p).dispose()));
+      let next = 0;
       for (const p of plans) {
-        const programs = await timePrograms(() => gemmWebgpu(a, b, addends, product.shape, 1, product.causal, p).dispose());
-        times.set(p, Math.min(times.get(p) ?? Infinity, programs.reduce((sum, t) => sum + t.ms, 0)));
+        const ms = programs.slice(next, (next += p.split > 1 ? 2 : 1)).reduce((sum, t) => sum + t.ms, 0);
+        times.set(p, Math.min(times.get(p) ?? Infinity, ms));
       }
+      if (next !== programs.length) throw new Error(`GEMM tuning: ${programs.length} programs timed for ${next} expected`);
     }
   };
   try {
