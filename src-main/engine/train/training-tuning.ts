@@ -46,11 +46,10 @@ export class TrainingTuning {
   /** Tunes what is due after a step (`first`: the run's first); returns the seconds it took. */
   async afterStep(first: boolean, elapsedSeconds: number): Promise<number> {
     if (!first && this.tuner.seconds > 0.1 * elapsedSeconds) return 0;
-    const minSteps = first ? 1 : 2;
     // Tuning takes seconds to a minute with no step done meanwhile: say so, or the run looks stuck.
-    const due = this.tuner.due(minSteps);
-    if (due) this.emit({ type: 'log', level: 'info', message: `tuning ${due} matrix products for this GPU (once: the plans are kept for later runs)` });
-    const report = await this.tuner.tune(minSteps);
+    const report = await this.tuner.tune(first ? 1 : 2, (due) => {
+      this.emit({ type: 'log', level: 'info', message: `tuning ${due} matrix products for this GPU (once: the plans are kept for later runs)` });
+    });
     if (!report?.products.length) return report?.seconds ?? 0;
     this.emit({ type: 'log', level: 'info', message: tuningSummary(report) });
     await this.store?.save().catch((err: Error) => {

@@ -67,25 +67,21 @@ export class GemmTuner {
     }
   }
 
-  /** How many products `tune(minSteps)` would tune (see there). */
-  due(minSteps = 1): number {
-    return canTimePrograms() ? this.dueProducts(minSteps).length : 0;
-  }
-
   /**
    * Tunes the products seen in at least `minSteps` steps and not tuned yet (a product seen once may be one
-   * batch's odd length). Null where the device cannot time programs.
+   * batch's odd length), telling `onStart` how many first when there are any. Null where the device cannot time
+   * programs.
    */
-  async tune(minSteps = 1): Promise<TuningReport | null> {
+  async tune(minSteps = 1, onStart?: (products: number) => void): Promise<TuningReport | null> {
     if (!canTimePrograms()) return null;
     const t0 = performance.now();
     const products: ProductTuning[] = [];
-    const due = this.dueProducts(minSteps);
+    const limits = deviceLimits();
+    const due = this.dueProducts(minSteps, limits);
     if (!due.length) return { seconds: 0, products };
+    onStart?.(due.length);
     releasePooledMemory();
-    for (const [key, { product, calls }] of due) {
-      const limits = deviceLimits();
-      const candidates = candidatePlans(product.shape, product.causal, limits);
+    for (const { key, product, calls, candidates } of due) {
       const times = await timeInRounds(product, candidates, limits);
       const [chosen, chosenMs] = fastest(times);
       setTunedPlan(key, chosen);
@@ -97,11 +93,12 @@ export class GemmTuner {
     return { seconds, products };
   }
 
-  /** Seen in `minSteps` steps, not tuned yet, and within the bytes the tuner may allocate. */
-  private dueProducts(minSteps: number) {
-    return [...this.seen].filter(
-      ([key, { product, steps }]) => steps >= minSteps && !tunedPlan(key) && tuningBytes(product, candidatePlans(product.shape, product.causal, deviceLimits())) <= this.maxBytes,
-    );
+  /** Seen in `minSteps` steps, not tuned yet, and within the bytes the tuner may allocate; with their candidates. */
+  private dueProducts(minSteps: number, limits: DeviceLimits) {
+    return [...this.seen]
+      .filter(([key, { steps }]) => steps >= minSteps && !tunedPlan(key))
+      .map(([key, { product, calls }]) => ({ key, product, calls, candidates: candidatePlans(product.shape, product.causal, limits) }))
+      .filter(({ product, candidates }) => tuningBytes(product, candidates) <= this.maxBytes);
   }
 }
 
