@@ -127,9 +127,7 @@ const CANDIDATE_MAX_WORKGROUPS = 4096;
  * with two, where the device can run it (fitsDevice). The rest of the staging is the rule's: see stagings.
  */
 export function candidatePlans(s: GemmShape, causal: Causal | null = null, limits: DeviceLimits = NO_LIMITS): Plan[] {
-  const plans = new Map<string, Plan>();
-  const add = (p: Plan) => plans.set(planLabel(p), plans.get(planLabel(p)) ?? p);
-  add(plan(s, causal, limits));
+  const plans = [plan(s, causal, limits)];
   for (const [bm, bn] of allowedTiles(s)) {
     const count = workgroups(s, bm, bn);
     const splits: number[] = [];
@@ -138,11 +136,11 @@ export function candidatePlans(s: GemmShape, causal: Causal | null = null, limit
     for (const buffers of [1, 2] as const) {
       for (const parts of splits) {
         const p = tiled(s, bm, bn, parts, { ...RULE_STAGING, buffers });
-        if (fitsDevice(p, s, causal, limits)) add(p);
+        if (fitsDevice(p, s, causal, limits)) plans.push(p);
       }
     }
   }
-  return [...plans.values()];
+  return distinct(plans);
 }
 
 /**
@@ -153,14 +151,21 @@ export function candidatePlans(s: GemmShape, causal: Causal | null = null, limit
  */
 export function stagings(best: Plan, s: GemmShape, causal: Causal | null = null, limits: DeviceLimits = NO_LIMITS): Plan[] {
   const orders = s.k % 4 === 0 && (!s.transposeA || s.transposeB) ? (['k', 'rows'] as const) : (['k'] as const);
-  const plans = new Map([[planLabel(best), best]]);
+  const plans = [best];
   for (const depth of [8, 16, 32] as const) {
     for (const loadOrder of orders) {
       const p = tiled(s, best.m.block, best.n.block, best.split, { buffers: best.buffers, depth, loadOrder });
-      if (fitsDevice(p, s, causal, limits) && !plans.has(planLabel(p))) plans.set(planLabel(p), p);
+      if (fitsDevice(p, s, causal, limits)) plans.push(p);
     }
   }
-  return [...plans.values()];
+  return distinct(plans);
+}
+
+/** The plans without repeats (as planLabel tells them apart), each kept where it first comes. */
+function distinct(plans: readonly Plan[]): Plan[] {
+  const byLabel = new Map<string, Plan>();
+  for (const p of plans) if (!byLabel.has(planLabel(p))) byLabel.set(planLabel(p), p);
+  return [...byLabel.values()];
 }
 
 /**
