@@ -1,29 +1,15 @@
-/** Paths into ../shared/fixtures (reference numbers computed by transformers + PEFT) and readers for them. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+/**
+ * Paths into tests/fixtures (reference numbers computed by transformers + PEFT, bitsandbytes' algorithm and
+ * LLaMA-Factory's metrics; tests/fixtures/README.md says where each comes from) and readers for them.
+ */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SafetensorsFile } from '../src-main/engine/formats/safetensors';
 
-/**
- * `../shared/fixtures` beside the checkout, or beside the repository it was cloned from (CI clones into /tmp);
- * TUNEBOARD_FIXTURES overrides both. When none exists the tests fail naming the first.
- */
-function findFixtures(): string {
-  const override = process.env['TUNEBOARD_FIXTURES'];
-  if (override) return resolve(override);
-  const beside = resolve(__dirname, '../../shared/fixtures');
-  if (existsSync(beside)) return beside;
-  try {
-    const origin = execFileSync('git', ['remote', 'get-url', 'origin'], { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const besideOrigin = resolve(origin, '../shared/fixtures');
-    if (existsSync(besideOrigin)) return besideOrigin;
-  } catch {
-    // not a clone, or no git: only the checkout's own neighbour counts
-  }
-  return beside;
-}
-
-export const FIXTURES = findFixtures();
+/** The repository's own copy; TUNEBOARD_FIXTURES may point at another (a newer set from the reference tools). */
+export const FIXTURES = process.env['TUNEBOARD_FIXTURES'] ? resolve(process.env['TUNEBOARD_FIXTURES']) : join(__dirname, 'fixtures');
+/** The demo model is the app's own embedded model: the fixtures' copy of it lives in resources/. */
+export const DEMO_MODEL = resolve(__dirname, '../resources/demo-model');
 export const CASES = ['tiny-llama', 'tiny-qwen2'] as const;
 export type Case = (typeof CASES)[number];
 

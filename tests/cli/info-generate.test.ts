@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { CASES, fixturePath, readJson } from '../fixtures';
+import { CASES, DEMO_MODEL, fixturePath, readJson } from '../fixtures';
 import { json, runCli } from './run-cli';
 
 describe('tuneboard info', () => {
@@ -25,7 +25,7 @@ describe('tuneboard info', () => {
   });
 
   test('auto falls back to a backend that works and says which', async () => {
-    const r = await runCli(['info', '--model', fixturePath('demo-model')]);
+    const r = await runCli(['info', '--model', DEMO_MODEL]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/LlamaForCausalLM/);
     expect(r.stdout).toMatch(/backend: (tensorflow|webgpu|wasm|cpu) · /);
@@ -62,7 +62,7 @@ describe('tuneboard generate', () => {
   });
 
   test('--message uses the chat template, sampling is reproducible with a seed', async () => {
-    const args = ['generate', '--model', fixturePath('demo-model'), '--message', 'How do I read a file?', '--max-new-tokens', '12', '--temperature', '0.8', '--top-p', '0.9', '--seed', '7', '--json'];
+    const args = ['generate', '--model', DEMO_MODEL, '--message', 'How do I read a file?', '--max-new-tokens', '12', '--temperature', '0.8', '--top-p', '0.9', '--seed', '7', '--json'];
     const a = json(await runCli(args));
     const b = json(await runCli(args));
     expect(a.ids.length).toBeGreaterThan(0);

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { forkEngineLauncher } from '../../src-main/runs/fork-engine';
 import type { EngineHost, EngineLauncher } from '../../src-main/runs/engine-host';
+import { DEMO_MODEL } from '../fixtures';
+
+export { DEMO_MODEL };
 
 export const ROOT = resolve(__dirname, '../..');
 export const ENGINE_BUNDLE = join(ROOT, 'out/engine/tuneboard.mjs');
-export const DEMO_MODEL = join(ROOT, 'resources/demo-model');
 export const DEMO_DATASET = join(ROOT, 'resources/datasets/sample_alpaca.json');
 
 export function requireBundle(): void {
