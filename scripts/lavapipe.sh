@@ -7,7 +7,8 @@
 #
 # Installs bookworm's mesa-vulkan-drivers when missing (it brings libvulkan1, libllvm15 and the X/Wayland
 # libraries the backport links against; needs root or sudo), downloads the backport's debs with a private
-# apt list (the system's apt sources are left alone), unpacks them into DEST and prints the export lines.
+# apt list pointing at the machine's own Debian archive (the system's apt sources are left alone), unpacks
+# them into DEST and prints the export lines.
 # Quick when DEST is already filled. Debian bookworm (amd64 or arm64) only.
 set -euo pipefail
 
@@ -20,6 +21,23 @@ dest=$(cd "$1" && pwd)
 stamp=$dest/.lavapipe-complete
 packages=(mesa-vulkan-drivers libdrm2 libdrm-amdgpu1 libdrm-common)
 release=bookworm-backports
+
+# The Debian archive this machine already uses (the URI of its bookworm entry, in deb822 .sources files or a
+# one-line sources.list), so that the backport comes from the same mirror and no host is named here.
+debian_archive_uri() {
+  local uri
+  uri=$(awk '
+    /^URIs:/ { uris = $2 }
+    /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") found = uris }
+    /^$/ { uris = "" }
+    END { print found }' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1)
+  if [ -z "$uri" ]; then
+    echo "lavapipe: no Debian bookworm archive found in /etc/apt/sources.list or /etc/apt/sources.list.d" >&2
+    exit 1
+  fi
+  echo "$uri"
+}
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -37,7 +55,8 @@ if [ ! -f "$stamp" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
-  echo "deb http://deb.debian.org/debian $release main" >"$work/sources.list"
+  archive=$(debian_archive_uri)
+  echo "deb $archive $release main" >"$work/sources.list"
   # A private list of backports only; as root, download as root into the private folders (not as _apt).
   o=(-qq -oDir::State::Lists="$work/lists" -oDir::Cache="$work/cache" -oAPT::Sandbox::User=root
      -oDir::Etc::SourceList="$work/sources.list" -oDir::Etc::SourceParts=/dev/null)
