@@ -3,9 +3,9 @@
 // gets the common list plus the filter that keeps only its own Dawn build.
 
 /**
- * The app is the built output plus the runtime dependencies of out/main (zod, yaml, @petamoriken/float16)
- * and of the engine (webgpu, external because of its native dawn.node). tfjs, the tokenizers, chart.js and
- * ws are bundled into out/engine and out/renderer, so their packages stay out. No sources, tests or maps.
+ * The app is the built output plus the runtime dependencies of out/main (zod, yaml) and of the engine (webgpu,
+ * external because of its native dawn.node). tfjs, float16, the tokenizers, chart.js and ws are bundled into
+ * out/engine and out/renderer, so their packages stay out. No sources, tests or maps.
  */
 const common = [
   'package.json',
@@ -14,6 +14,7 @@ const common = [
   // Packages that ship their TypeScript sources (zod) need only their built JavaScript.
   '!node_modules/**/*.{ts,mts,cts}',
   '!node_modules/@tensorflow/**',
+  '!node_modules/@petamoriken/**',
   '!node_modules/@huggingface/**',
   '!node_modules/chart.js/**',
   '!node_modules/@kurkle/**',

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../engine/errors';
-import type { BackendChoice } from '../protocol/engine-types';
+import { BACKEND_CHOICES, type BackendChoice } from '../protocol/engine-types';
 
 /** A wrong command line: the message, then the command's usage. */
 export class UsageError extends UserError {}
@@ -38,8 +38,7 @@ export function numberFlag(value: string | undefined, flag: string, fallback: nu
 }
 
 export function backendFlag(value: string | undefined): BackendChoice {
-  const choices = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
   const v = value ?? 'auto';
-  if (!choices.includes(v)) throw new UsageError(`--backend must be one of ${choices.join(', ')}, got "${v}"`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(v)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${v}"`);
   return v as BackendChoice;
 }

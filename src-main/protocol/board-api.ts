@@ -5,12 +5,12 @@
  * these messages. Pure data and zod only: the renderer imports this file.
  */
 import { z } from 'zod';
-import type { DatasetPreview } from '../engine/data/preview';
-import type { BackendReport, ExportProgress, ExportResult, ModelInfo, RunRecord, StepMetrics } from './engine-types';
+import type { DatasetPreview } from './dataset-preview';
+import { BACKEND_CHOICES, type BackendReport, type ExportProgress, type ExportResult, type ModelInfo, type RunRecord, type StepMetrics } from './engine-types';
 
 export type { DatasetPreview };
 
-const backend = z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+const backend = z.enum(BACKEND_CHOICES);
 const path = z.string().min(1).max(4096);
 const runId = z.string().regex(/^[\w.-]+$/, 'is not a run id');
 

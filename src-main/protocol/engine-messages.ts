@@ -5,7 +5,7 @@
  * (describeError): no stack trace crosses this boundary. Types only, plus zod guards for what arrives.
  */
 import { z } from 'zod';
-import type { DatasetPreview } from '../engine/data/preview';
+import type { DatasetPreview } from './dataset-preview';
 import type { BackendChoice, BackendReport, ExportDtype, ExportProgress, ExportResult, ModelInfo, TrainEvent, TrainResult } from './engine-types';
 import type { TrainConfig } from './train-config';
 

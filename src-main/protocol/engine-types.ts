@@ -3,8 +3,13 @@
  * No engine or Node imports: the renderer imports this file too.
  */
 
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export type BackendChoice = BackendName | 'auto';
+/** The compute backends, in the order `auto` tries them. */
+export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/** Backends whose tensors live in a GPU's memory. */
+export const isGpuBackend = (name: BackendName): boolean => name === 'webgpu' || name === 'tensorflow';
 
 export interface BackendReport {
   readonly name: BackendName;

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listCheckpoints } from '../engine/train/checkpoint';
+import { listCheckpoints } from '../engine/train/checkpoint-folders';
 import { LOG_FILE, readMetrics, readRunRecord } from '../engine/train/run-files';
 import type { RunRecord, StepMetrics } from '../protocol/engine-types';
 

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, UserError } from '../engine/errors';
-import { listCheckpoints } from '../engine/train/checkpoint';
+import { listCheckpoints } from '../engine/train/checkpoint-folders';
 import { trainConfigToYaml, type LoadedTrainConfig } from '../engine/train/config-file';
 import { RunFiles, readRunRecord } from '../engine/train/run-files';
 import type { RunDetail, RunSummary } from '../protocol/board-api';

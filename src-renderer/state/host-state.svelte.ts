@@ -1,10 +1,9 @@
 /** The host: its app:info, whether it is reachable, and the compute backend chosen for runs, chat and export. */
 import type { AppInfo } from '../../src-main/protocol/board-api';
-import type { BackendChoice, BackendReport } from '../../src-main/protocol/engine-types';
+import { BACKEND_CHOICES, type BackendChoice, type BackendReport } from '../../src-main/protocol/engine-types';
 import type { BoardConnection } from '../client/board-connection';
 import { messageOf } from './failure-message';
 
-export const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 const BACKEND_KEY = 'tuneboard.backend';
 
 export class HostState {
@@ -63,5 +62,5 @@ export class HostState {
 
 function storedBackend(): BackendChoice {
   const saved = localStorage.getItem(BACKEND_KEY);
-  return BACKENDS.includes(saved as BackendChoice) ? (saved as BackendChoice) : 'auto';
+  return (BACKEND_CHOICES as readonly string[]).includes(saved ?? '') ? (saved as BackendChoice) : 'auto';
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
-import { listCheckpoints } from '../../src-main/engine/train/checkpoint';
+import { listCheckpoints } from '../../src-main/engine/train/checkpoint-folders';
 import { readMetrics, readRunRecord } from '../../src-main/engine/train/run-files';
 import { RunManager } from '../../src-main/runs/run-manager';
 import { EventLog } from './event-log';

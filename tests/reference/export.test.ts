@@ -13,8 +13,8 @@ import { MODEL_SHAPES } from '../../src-main/engine/bench/model-shapes';
 import { writeRandomModel } from '../../src-main/engine/bench/random-model';
 import { parseModelConfig } from '../../src-main/engine/formats/model-config';
 import { peftKey, writeAdapter } from '../../src-main/engine/lora/adapter-files';
-import { parameterLayout } from '../../src-main/engine/model/parameter-layout';
-import { CASES, fixturePath, maxAbs, maxAbsDiff, readJson, readReference, type Case } from '../fixtures';
+import { modelLayout } from '../../src-main/engine/model/model-layout';
+import { CASES, DEMO_MODEL, fixturePath, maxAbs, maxAbsDiff, readJson, readReference, type Case } from '../fixtures';
 
 const tmp = (name: string) => join(mkdtempSync(join(tmpdir(), 'tb-export-')), name);
 
@@ -176,15 +176,15 @@ describe('export options and refusals', () => {
     // A random-weight model big enough (~90 MB) that the export is still running when it is killed.
     const model = tmp('big');
     const shape = { ...MODEL_SHAPES.demo, hidden_size: 512, intermediate_size: 1536, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 2, head_dim: 64, vocab_size: 32000 };
-    await writeRandomModel({ shape, out: model, tokenizerDir: fixturePath('demo-model'), maxShardBytes: 50e6, seed: 3 });
+    await writeRandomModel({ shape, out: model, tokenizerDir: DEMO_MODEL, maxShardBytes: 50e6, seed: 3 });
     const config = parseModelConfig(shape);
     const adapter = tmp('adapter');
     const lora = { r: 8, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false, baseModel: model };
-    const tensors = parameterLayout(config)
-      .filter((p) => /(q_proj|v_proj)\.weight$/.test(p.name))
-      .flatMap((p) => [
-        { key: peftKey(p.name.replace(/\.weight$/, ''), 'lora_A'), shape: [8, p.shape[1]!], values: new Float32Array(8 * p.shape[1]!).fill(0.01) },
-        { key: peftKey(p.name.replace(/\.weight$/, ''), 'lora_B'), shape: [p.shape[0]!, 8], values: new Float32Array(8 * p.shape[0]!).fill(0.01) },
+    const tensors = modelLayout(config)
+      .linears.filter((l) => l.projection === 'q_proj' || l.projection === 'v_proj')
+      .flatMap((l) => [
+        { key: peftKey(l.module, 'lora_A'), shape: [8, l.inFeatures], values: new Float32Array(8 * l.inFeatures).fill(0.01) },
+        { key: peftKey(l.module, 'lora_B'), shape: [l.outFeatures, 8], values: new Float32Array(8 * l.outFeatures).fill(0.01) },
       ]);
     await writeAdapter(adapter, lora, tensors);
     const out = tmp('killed');

@@ -6,7 +6,7 @@ import { UserError } from '../../src-main/engine/errors';
 import { readAdapter, writeAdapter } from '../../src-main/engine/lora/adapter-files';
 import { checkAdapterFits } from '../../src-main/engine/lora/adapter-fit';
 import { loraScale, resolveTargets } from '../../src-main/engine/lora/lora-config';
-import { LINEAR_LAYERS } from '../../src-main/engine/model/causal-lm';
+import { LINEAR_LAYERS } from '../../src-main/engine/model/model-layout';
 import { ModelWeights } from '../../src-main/engine/formats/model-weights';
 import { fixturePath } from '../fixtures';
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Conversation } from '../../src-main/engine/data/conversation';
-import { IGNORE_INDEX, supervisedTargets, tokenizeConversation } from '../../src-main/engine/data/tokenize';
+import { supervisedTargets, tokenizeConversation } from '../../src-main/engine/data/tokenize';
+import { IGNORE_INDEX } from '../../src-main/engine/ignore-index';
 import { ChatTokenizer } from '../../src-main/engine/formats/tokenizer';
 import { CASES, fixturePath } from '../fixtures';
 

@@ -3,7 +3,7 @@ import { initBackend } from '../../src-main/engine/backend/backend';
 import * as tf from '../../src-main/engine/backend/tf';
 import { readAdapter } from '../../src-main/engine/lora/adapter-files';
 import { LoraAdapter } from '../../src-main/engine/lora/lora-adapter';
-import { LINEAR_LAYERS } from '../../src-main/engine/model/causal-lm';
+import { LINEAR_LAYERS } from '../../src-main/engine/model/model-layout';
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load-model';
 import { causalLmLossSum } from '../../src-main/engine/model/loss';
 import { fixturePath, readReference } from '../fixtures';

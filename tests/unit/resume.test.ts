@@ -8,7 +8,7 @@ import { readTrainConfig } from '../../src-main/engine/train/config-file';
 import { readMetrics } from '../../src-main/engine/train/run-files';
 import { loadCheckpoint } from '../../src-main/engine/train/checkpoint';
 import { readAdapter } from '../../src-main/engine/lora/adapter-files';
-import { LINEAR_LAYERS } from '../../src-main/engine/model/causal-lm';
+import { LINEAR_LAYERS } from '../../src-main/engine/model/model-layout';
 import { runCli } from '../cli/run-cli';
 import { trajectoryConfig } from '../trajectory-config';
 

@@ -6,7 +6,8 @@ import type { ProgramTime } from '../../engine/bench/gpu-usage';
 import { changedProducts, tuningSummary, UNTUNED_NOTE, type TuningReport } from '../../engine/ops/gemm/gemm-tuning';
 import { cutShape, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
-import { parseSize } from '../../engine/export/shard-plan';
+import { parseSize } from '../../engine/formats/sharded-weights';
+import { isGpuBackend } from '../../protocol/engine-types';
 import { demoPaths } from '../../engine/resources';
 import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, UsageError } from '../args';
 import { printResult, reportBackend } from '../output';
@@ -110,7 +111,7 @@ function human(r: BenchResult, tune: boolean): string {
     `${r.model}: ${r.shape.layers} layers, hidden ${r.shape.hidden}, vocab ${r.shape.vocab}, ${formatCount(r.shape.parameters)} parameters`,
     `LoRA r=${r.rank} on all projections: ${formatCount(r.trainableParameters)} trainable; batch ${r.batch} x ${r.seq} tokens${r.gradientCheckpointing ? '; gradient checkpointing' : ''}`,
     `${Math.round(r.tokensPerSecond)} tokens/s · step ${ms(r.stepSeconds.total)} (forward ${ms(r.stepSeconds.forward)}, backward ${ms(r.stepSeconds.backward)}, optimizer ${ms(r.stepSeconds.optimizer)})`,
-    ...(r.backend === 'webgpu' || r.backend === 'tensorflow'
+    ...(isGpuBackend(r.backend)
       ? [
           `JavaScript queued the step in ${ms(r.queueSeconds)} of its ${ms(r.stepSeconds.total)} (when the two are close, the GPU waits on JavaScript)` +
             (r.dispatchesPerStep === null ? '' : `; ${Math.round(r.dispatchesPerStep)} GPU programs a step`),

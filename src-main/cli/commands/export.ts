@@ -1,7 +1,7 @@
 import { initBackend } from '../../engine/backend/backend';
 import { exportAdapter } from '../../engine/export/adapter-export';
 import { mergeAndExport } from '../../engine/export/merge-export';
-import { parseSize } from '../../engine/export/shard-plan';
+import { parseSize } from '../../engine/formats/sharded-weights';
 import type { ExportDtype } from '../../protocol/engine-types';
 import { backendFlag, backendOption, jsonOption, parseCommandLine, required, UsageError } from '../args';
 import { printResult, reportBackend } from '../output';

@@ -9,14 +9,12 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from './tf';
-import type { BackendChoice, BackendName, BackendReport } from '../../protocol/engine-types';
+import { BACKEND_NAMES, type BackendChoice, type BackendName, type BackendReport } from '../../protocol/engine-types';
 import { UserError } from '../errors';
 import { installDawnEventPump } from './dawn-event-pump';
 
 export type { BackendChoice, BackendName };
 
-/** The order `auto` tries them in. */
-export const BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /** The backend in use, the device in words ("NVIDIA H100 80GB HBM3 (WebGPU on Dawn)"), and what `auto` skipped and why. */
 export type BackendInfo = BackendReport;
@@ -105,7 +103,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     }
   }
   const skipped: Array<{ name: BackendName; reason: string }> = [];
-  for (const name of BACKENDS) {
+  for (const name of BACKEND_NAMES) {
     try {
       current = { name, device: await starters[name]({ auto: true }), skipped };
       return current;

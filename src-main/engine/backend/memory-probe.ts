@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { totalmem } from 'node:os';
-import * as tf from '../backend/tf';
-import type { BackendName, MemoryReading } from '../../protocol/engine-types';
+import * as tf from './tf';
+import { isGpuBackend, type BackendName, type MemoryReading } from '../../protocol/engine-types';
 
 /**
  * Reads memory in use: on a GPU backend, nvidia-smi's figure for the device when nvidia-smi exists, else the
@@ -14,7 +14,7 @@ export class MemoryProbe {
   peak = 0;
 
   constructor(private readonly backend: BackendName) {
-    this.nvidiaSmi = backend === 'webgpu' || backend === 'tensorflow';
+    this.nvidiaSmi = isGpuBackend(backend);
   }
 
   async read(): Promise<MemoryReading> {
@@ -27,7 +27,7 @@ export class MemoryProbe {
   }
 
   private fromBackend(): MemoryReading {
-    if (this.backend === 'webgpu' || this.backend === 'tensorflow') return { kind: 'gpu', source: 'backend', used: tf.memory().numBytes, total: null };
+    if (isGpuBackend(this.backend)) return { kind: 'gpu', source: 'backend', used: tf.memory().numBytes, total: null };
     return { kind: 'process', source: 'process', used: process.memoryUsage().rss, total: totalmem() };
   }
 
@@ -45,3 +45,6 @@ export class MemoryProbe {
     });
   }
 }
+
+/** The process's peak resident memory so far, in bytes. */
+export const peakResidentBytes = () => process.resourceUsage().maxRSS * 1024;

@@ -5,13 +5,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import type { BackendReport } from '../../protocol/engine-types';
+import type { BackendName, BackendReport } from '../../protocol/engine-types';
 import * as tf from '../backend/tf';
 import { parseModelConfig, readModelConfig, type ModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';
-import { MemoryProbe } from '../jobs/memory';
+import { MemoryProbe } from '../backend/memory-probe';
 import { LoraAdapter } from '../lora/lora-adapter';
-import { LINEAR_LAYERS, type CausalLM } from '../model/causal-lm';
+import type { CausalLM } from '../model/causal-lm';
+import { LINEAR_LAYERS } from '../model/model-layout';
 import { buildModel } from '../model/load-model';
 import { causalLmLossSum } from '../model/loss';
 import { GemmTuner, type TuningReport } from '../ops/gemm/gemm-tuning';
@@ -43,7 +44,7 @@ export interface BenchOptions {
 export interface BenchResult {
   readonly model: string;
   readonly shape: { readonly layers: number; readonly hidden: number; readonly vocab: number; readonly parameters: number };
-  readonly backend: string;
+  readonly backend: BackendName;
   readonly device: string;
   readonly versions: Record<string, string>;
   readonly date: string;

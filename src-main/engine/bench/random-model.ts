@@ -6,11 +6,10 @@
 import { existsSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { planShards, shardIndex } from '../export/shard-plan';
-import { writeFolderAtomic } from '../formats/atomic';
+import { writeFolderAtomic } from '../atomic-files';
 import { encode } from '../formats/dtype';
 import { parseModelConfig } from '../formats/model-config';
-import { SafetensorsWriter } from '../formats/safetensors';
+import { planShards, writeShards } from '../formats/sharded-weights';
 import { RandomWeights } from './random-weights';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja'];
@@ -32,13 +31,7 @@ export async function writeRandomModel(o: {
   return writeFolderAtomic(
     o.out,
     async (tmp) => {
-      for (const shard of shards) {
-        const writer = await SafetensorsWriter.create(join(tmp, shard.file), shard.tensors, { format: 'pt' });
-        for (const t of shard.tensors) await writer.write(t.name, encode(t.dtype, await weights.read(t.name)));
-        await writer.close();
-      }
-      const index = shardIndex(shards);
-      if (index) await writeFile(join(tmp, index.name), JSON.stringify(index.json, null, 2) + '\n');
+      await writeShards(tmp, shards, async (t) => encode(t.dtype, await weights.read(t.name)));
       await writeFile(join(tmp, 'config.json'), JSON.stringify(o.shape, null, 2) + '\n');
       for (const f of TOKENIZER_FILES) if (existsSync(join(o.tokenizerDir, f))) await copyFile(join(o.tokenizerDir, f), join(tmp, f));
       return { bytes: shards.reduce((a, s) => a + s.bytes, 0), files: shards.length };

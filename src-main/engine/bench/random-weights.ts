@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../formats/model-config';
 import type { WeightSource } from '../model/load-model';
-import { parameterLayout, type ParameterSpec } from '../model/parameter-layout';
+import { modelLayout, type ParameterSpec } from '../model/model-layout';
 import { deriveSeed, seededRandom } from '../seeded-random';
 
 /**
@@ -15,11 +15,15 @@ export class RandomWeights implements WeightSource {
     config: ModelConfig,
     private readonly seed: number,
   ) {
-    this.specs = new Map(parameterLayout(config).map((s) => [s.name, s]));
+    this.specs = new Map(modelLayout(config).parameters.map((s) => [s.name, s]));
   }
 
   names(): string[] {
     return [...this.specs.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.specs.has(name);
   }
 
   info(name: string): ParameterSpec {

@@ -1,7 +1,8 @@
 /** Examples to one right-padded batch, the layout the model and the reference batch use. */
 import { UserError } from '../errors';
 import type { ChatTokenizer } from '../formats/tokenizer';
-import { IGNORE_INDEX, supervisedTargets, type TokenizedExample } from './tokenize';
+import { IGNORE_INDEX } from '../ignore-index';
+import { supervisedTargets, type TokenizedExample } from './tokenize';
 
 export interface Batch {
   /** B: examples in the batch. */

@@ -5,19 +5,15 @@
  */
 import type { ChatMessage, Role } from '../formats/tokenizer';
 
-export type DatasetFormat = 'alpaca' | 'sharegpt' | 'openai';
+import type { BadRow, DatasetFormat } from '../../protocol/dataset-preview';
+
+export type { BadRow, DatasetFormat };
 
 /** Optional system message first, then user/assistant alternating, ending with an assistant answer. */
 export interface Conversation {
   /** 1-based: array index + 1 in a JSON file, line number in a JSONL file. */
   readonly row: number;
   readonly messages: readonly ChatMessage[];
-}
-
-export interface BadRow {
-  readonly row: number;
-  /** Says where and what, e.g. `row 7: "output" is missing`. */
-  readonly message: string;
 }
 
 /** Where an alpaca row keeps each part (LLaMA-Factory `columns`). */

@@ -3,32 +3,10 @@
  * cutoff_len, and the first examples split into the text the model reads and the text it learns to write.
  */
 import type { ChatTokenizer } from '../formats/tokenizer';
-import type { BadRow, DatasetFormat } from './conversation';
+import type { DatasetPreview, PreviewSegment } from '../../protocol/dataset-preview';
 import type { LoadedDataset } from './load-dataset';
-import { IGNORE_INDEX, supervisedTargets, tokenizeConversation, type TokenizedExample } from './tokenize';
-
-export interface PreviewSegment {
-  readonly text: string;
-  /** True for answer tokens (labels equal to the input ids), false for the prompt and template around them. */
-  readonly trained: boolean;
-}
-
-export interface DatasetPreview {
-  readonly file: string;
-  readonly format: DatasetFormat;
-  readonly totalRows: number;
-  readonly usableRows: number;
-  /** All of them (the UI shows the first few). */
-  readonly badRows: readonly BadRow[];
-  /** Token counts before truncation. Median and p95 interpolate linearly between ranks, as numpy's percentile. */
-  readonly tokens: { readonly min: number; readonly median: number; readonly p95: number; readonly max: number; readonly mean: number };
-  /** Examples longer than cutoffLen. */
-  readonly truncated: number;
-  /** Examples with no supervised target left after truncation: they cost time and teach nothing. */
-  readonly noTrainedTokens: number;
-  /** The first few examples, truncated, decoded with special tokens kept. */
-  readonly examples: ReadonlyArray<{ readonly row: number; readonly segments: readonly PreviewSegment[] }>;
-}
+import { IGNORE_INDEX } from '../ignore-index';
+import { supervisedTargets, tokenizeConversation, type TokenizedExample } from './tokenize';
 
 const PREVIEW_EXAMPLES = 3;
 

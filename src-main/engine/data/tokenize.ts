@@ -3,10 +3,9 @@
  * answers and are -100 (not trained) elsewhere, then both are cut to cutoff_len.
  */
 import type { ChatTokenizer } from '../formats/tokenizer';
-import { IGNORE_INDEX } from '../model/loss';
+import { IGNORE_INDEX } from '../ignore-index';
 import type { Conversation } from './conversation';
 
-export { IGNORE_INDEX };
 
 export interface TokenizedExample {
   readonly row: number;

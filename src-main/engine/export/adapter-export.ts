@@ -1,11 +1,9 @@
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import type { ExportResult } from '../../protocol/engine-types';
-import { writeFolderAtomic } from '../formats/atomic';
+import { peakResidentBytes } from '../backend/memory-probe';
+import { writeFolderAtomic } from '../atomic-files';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter } from '../lora/adapter-files';
-import { LINEAR_LAYERS } from '../model/causal-lm';
-import { EXPORT_FILE, peakRss } from './merge-export';
-import { versions } from '../version';
+import { LINEAR_LAYERS } from '../model/model-layout';
+import { writeExportRecord } from './export-record';
 
 /** The adapter alone, in PEFT format: a few MB to share instead of a whole model. It is read and checked, then rewritten. */
 export async function exportAdapter(o: { model: string; adapter: string; out: string; overwrite: boolean }): Promise<ExportResult> {
@@ -29,9 +27,9 @@ export async function exportAdapter(o: { model: string; adapter: string; out: st
         mergedModules: 0,
         verification: null,
         seconds: (performance.now() - t0) / 1000,
-        peakMemory: { merge: peakRss(), verify: null },
+        peakMemory: { merge: peakResidentBytes(), verify: null },
       };
-      await writeFile(join(tmp, EXPORT_FILE), JSON.stringify({ ...result, created_at: new Date().toISOString(), versions: versions() }, null, 2) + '\n');
+      await writeExportRecord(tmp, result);
       return result;
     },
     { overwrite: o.overwrite },

@@ -9,17 +9,17 @@ import { join } from 'node:path';
 import type { ExportDtype, ExportProgress, ExportResult } from '../../protocol/engine-types';
 import * as tf from '../backend/tf';
 import { UserError } from '../errors';
-import { writeFolderAtomic } from '../formats/atomic';
+import { writeFolderAtomic } from '../atomic-files';
+import { peakResidentBytes } from '../backend/memory-probe';
 import { configDtypeName, encode, type StorageDtype } from '../formats/dtype';
 import { readModelConfig, type ModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';
-import { SafetensorsWriter } from '../formats/safetensors';
+import { planShards, writeShards, type PlannedTensor } from '../formats/sharded-weights';
 import { peftKey, readAdapter, type AdapterTensor } from '../lora/adapter-files';
 import { checkAdapterFits, isTarget } from '../lora/adapter-fit';
 import { loraScale, type LoraConfig } from '../lora/lora-config';
-import { LINEAR_LAYERS } from '../model/causal-lm';
-import { versions } from '../version';
-import { planShards, shardIndex, type PlannedTensor } from './shard-plan';
+import { LINEAR_LAYERS, checkWeights, inStateDictOrder, modelLayout, type ModelLayout } from '../model/model-layout';
+import { writeExportRecord } from './export-record';
 import { verifyExport } from './verify-export';
 
 export interface MergeExportOptions {
@@ -34,7 +34,6 @@ export interface MergeExportOptions {
   readonly signal?: AbortSignal;
 }
 
-export const EXPORT_FILE = 'export.json';
 const OUTPUT_DTYPE: Record<Exclude<ExportDtype, 'auto'>, StorageDtype> = { bf16: 'BF16', fp16: 'F16', fp32: 'F32' };
 
 /** Weight files are written fresh; everything else in the model folder (tokenizer, chat template, generation config, license) is copied. */
@@ -45,15 +44,17 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
   const config = await readModelConfig(o.model);
   const weights = await ModelWeights.open(o.model);
   try {
+    const layout = modelLayout(config);
+    checkWeights(layout, weights);
     const { config: lora, tensors: adapter } = await readAdapter(o.adapter, LINEAR_LAYERS);
-    const merged = mergedModules(weights, lora, adapter);
+    const merged = mergedModules(layout, lora, adapter);
     const dtype = o.dtype === 'auto' ? config.dtype : OUTPUT_DTYPE[o.dtype];
     // Floating-point tensors take the export dtype; integer buffers keep theirs.
     const planned: PlannedTensor[] = weights.names().map((name) => {
       const info = weights.info(name);
       return { name, dtype: info.dtype === 'I32' || info.dtype === 'I64' ? info.dtype : dtype, shape: info.shape };
     });
-    const shards = planShards(planned, o.maxShardBytes);
+    const shards = planShards(inStateDictOrder(layout, planned), o.maxShardBytes);
     const bytesTotal = shards.reduce((a, s) => a + s.bytes, 0);
     return await writeFolderAtomic(
       o.out,
@@ -61,26 +62,14 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
         let tensorsDone = 0;
         let bytesWritten = 0;
         const scale = loraScale(lora);
-        for (const shard of shards) {
-          const writer = await SafetensorsWriter.create(join(tmp, shard.file), shard.tensors, { format: 'pt' });
-          try {
-            for (const t of shard.tensors) {
-              if (o.signal?.aborted) throw new UserError('export cancelled');
-              const bytes = merged.has(t.name)
-                ? encode(t.dtype, await mergeWeight((await weights.read(t.name)) as Float32Array, adapter, t.name.replace(/\.weight$/, ''), scale))
-                : await unchangedTensor(weights, t);
-              await writer.write(t.name, bytes);
-              bytesWritten += bytes.byteLength;
-              o.onProgress?.({ phase: 'merging', tensorsDone: ++tensorsDone, tensorsTotal: planned.length, bytesWritten, bytesTotal });
-            }
-          } catch (err) {
-            await writer.abandon();
-            throw err;
-          }
-          await writer.close();
-        }
-        const index = shardIndex(shards);
-        if (index) await writeFile(join(tmp, index.name), JSON.stringify(index.json, null, 2) + '\n');
+        const files = await writeShards(tmp, shards, async (t) => {
+          if (o.signal?.aborted) throw new UserError('export cancelled');
+          const module = merged.get(t.name);
+          const bytes = module ? encode(t.dtype, await mergeWeight((await weights.read(t.name)) as Float32Array, adapter, module, scale)) : await unchangedTensor(weights, t);
+          bytesWritten += bytes.byteLength;
+          o.onProgress?.({ phase: 'merging', tensorsDone: ++tensorsDone, tensorsTotal: planned.length, bytesWritten, bytesTotal });
+          return bytes;
+        });
         await writeFile(join(tmp, 'config.json'), JSON.stringify(withDtype(config, dtype), null, 2) + '\n');
         for (const name of await readdir(o.model)) {
           if (name === 'config.json' || isWeightFile(name) || !(await stat(join(o.model, name))).isFile()) continue;
@@ -88,7 +77,7 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
           // The export is the user's own model: writable whatever the base folder's permissions.
           await chmod(join(tmp, name), 0o644);
         }
-        const mergePeak = peakRss();
+        const mergePeak = peakResidentBytes();
         const verification = o.verify ? await verifyExport(o.model, o.adapter, tmp, dtype, (done, total) => o.onProgress?.({ phase: 'verifying', tensorsDone: done, tensorsTotal: total, bytesWritten, bytesTotal })) : null;
         if (verification && !verification.ok) {
           throw new UserError(`the exported model does not match base + adapter: logits differ by up to ${verification.maxAbsDiff.toExponential(2)} (tolerance ${verification.tolerance.toExponential(2)})`, 'Nothing was written. Please report this as a bug with the model and adapter used.');
@@ -99,15 +88,15 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
           baseModel: o.model,
           adapter: o.adapter,
           dtype: configDtypeName(dtype),
-          files: [...shards.map((s) => s.file), ...(index ? [index.name] : [])],
+          files,
           bytes: bytesTotal,
           tensors: planned.length,
           mergedModules: merged.size,
           verification,
           seconds: (performance.now() - t0) / 1000,
-          peakMemory: { merge: mergePeak, verify: verification ? peakRss() : null },
+          peakMemory: { merge: mergePeak, verify: verification ? peakResidentBytes() : null },
         };
-        await writeFile(join(tmp, EXPORT_FILE), JSON.stringify({ ...result, created_at: new Date().toISOString(), versions: versions() }, null, 2) + '\n');
+        await writeExportRecord(tmp, result);
         return result;
       },
       { overwrite: o.overwrite },
@@ -117,17 +106,11 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
   }
 }
 
-/** The process's peak resident memory so far, in bytes. */
-export const peakRss = () => process.resourceUsage().maxRSS * 1024;
-
-/** The base weight tensors the adapter changes, after checking every adapter tensor fits the base model. */
-function mergedModules(weights: ModelWeights, lora: LoraConfig, adapter: ReadonlyMap<string, AdapterTensor>): Set<string> {
-  const targets = weights
-    .names()
-    .filter((n) => /^model\.layers\.\d+\.(self_attn|mlp)\.\w+\.weight$/.test(n) && isTarget(lora, n.replace(/\.weight$/, '')))
-    .map((n) => ({ module: n.replace(/\.weight$/, ''), outFeatures: weights.info(n).shape[0]!, inFeatures: weights.info(n).shape[1]! }));
+/** The base weights the adapter changes (weight name → module), after checking every adapter tensor fits the model. */
+function mergedModules(layout: ModelLayout, lora: LoraConfig, adapter: ReadonlyMap<string, AdapterTensor>): Map<string, string> {
+  const targets = layout.linears.filter((l) => isTarget(lora, l.module));
   checkAdapterFits(targets, lora, adapter);
-  return new Set(targets.map((t) => `${t.module}.weight`));
+  return new Map(targets.map((t) => [t.weight.name, t.module]));
 }
 
 /** A tensor the adapter does not touch: its stored bytes as they are when the dtype stays, else converted. */

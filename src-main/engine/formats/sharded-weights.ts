@@ -1,12 +1,15 @@
 /**
- * How transformers lays out a saved model: tensors in state-dict order (module registration order) are
+ * How transformers saves a model's weights: tensors in state-dict order (module registration order) are
  * filled into shards of at most `maxShardBytes` (a tensor larger than that gets a shard of its own);
  * inside a file safetensors orders tensors by name. One shard is `model.safetensors`; several are
  * `model-0000i-of-0000n.safetensors` plus `model.safetensors.index.json`.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UserError } from '../errors';
-import { BYTES_PER_ELEMENT, type StorageDtype } from '../formats/dtype';
-import { INDEX_FILE, SINGLE_FILE } from '../formats/model-weights';
+import { BYTES_PER_ELEMENT, type StorageDtype } from './dtype';
+import { INDEX_FILE, SINGLE_FILE } from './model-weights';
+import { SafetensorsWriter } from './safetensors';
 
 export interface PlannedTensor {
   readonly name: string;
@@ -23,32 +26,12 @@ export interface Shard {
 
 export const tensorBytes = (t: PlannedTensor) => t.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[t.dtype];
 
-/** Rank of a Llama-family parameter in the state dict: embeddings, then each layer's attention, MLP and norms, then final norm and head. */
-function stateDictRank(name: string): [number, number, number] {
-  const parts = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj', 'input_layernorm', 'post_attention_layernorm'];
-  if (name.startsWith('model.embed_tokens.')) return [0, 0, 0];
-  const layer = /^model\.layers\.(\d+)\.(.+)\.(weight|bias)$/.exec(name);
-  if (layer) {
-    const part = parts.indexOf(layer[2]!);
-    return [1, Number(layer[1]), (part < 0 ? parts.length : part) * 2 + (layer[3] === 'bias' ? 1 : 0)];
-  }
-  if (name.startsWith('model.norm.')) return [2, 0, 0];
-  if (name.startsWith('lm_head.')) return [3, 0, 0];
-  return [4, 0, 0];
-}
-
-export function stateDictOrder<T extends { name: string }>(tensors: readonly T[]): T[] {
-  return tensors
-    .map((t, i) => ({ t, i, r: stateDictRank(t.name) }))
-    .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || a.i - b.i)
-    .map((x) => x.t);
-}
-
+/** Shards for tensors given in state-dict order (model-layout.ts: inStateDictOrder). */
 export function planShards(tensors: readonly PlannedTensor[], maxShardBytes: number): Shard[] {
   const groups: PlannedTensor[][] = [];
   let current: PlannedTensor[] = [];
   let size = 0;
-  for (const t of stateDictOrder(tensors)) {
+  for (const t of tensors) {
     const bytes = tensorBytes(t);
     if (current.length && size + bytes > maxShardBytes) {
       groups.push(current);
@@ -68,7 +51,7 @@ export function planShards(tensors: readonly PlannedTensor[], maxShardBytes: num
 }
 
 /** model.safetensors.index.json as transformers writes it (weight_map sorted by name). */
-export function shardIndex(shards: readonly Shard[]): { name: string; json: object } | null {
+function shardIndex(shards: readonly Shard[]): { name: string; json: object } | null {
   if (shards.length < 2) return null;
   const entries = shards.flatMap((s) => s.tensors.map((t) => [t.name, s.file] as const)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const totalParameters = shards.reduce((a, s) => a + s.tensors.reduce((b, t) => b + t.shape.reduce((x, y) => x * y, 1), 0), 0);
@@ -76,6 +59,26 @@ export function shardIndex(shards: readonly Shard[]): { name: string; json: obje
     name: INDEX_FILE,
     json: { metadata: { total_parameters: totalParameters, total_size: shards.reduce((a, s) => a + s.bytes, 0) }, weight_map: Object.fromEntries(entries) },
   };
+}
+
+/**
+ * Writes the shards and, for several, their index into `dir`, tensor by tensor: `bytesOf` gives each tensor's
+ * stored bytes when its turn comes, so memory stays near one tensor. Returns the files written.
+ */
+export async function writeShards(dir: string, shards: readonly Shard[], bytesOf: (t: PlannedTensor) => Promise<Uint8Array>): Promise<string[]> {
+  for (const shard of shards) {
+    const writer = await SafetensorsWriter.create(join(dir, shard.file), shard.tensors, { format: 'pt' });
+    try {
+      for (const t of shard.tensors) await writer.write(t.name, await bytesOf(t));
+    } catch (err) {
+      await writer.abandon();
+      throw err;
+    }
+    await writer.close();
+  }
+  const index = shardIndex(shards);
+  if (index) await writeFile(join(dir, index.name), JSON.stringify(index.json, null, 2) + '\n');
+  return [...shards.map((s) => s.file), ...(index ? [index.name] : [])];
 }
 
 /** "2GB", "500MB", "1.5GiB", "800KB" or a byte count; transformers' units (GB = 10^9, GiB = 2^30). */

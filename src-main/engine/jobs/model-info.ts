@@ -2,7 +2,7 @@ import { readModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';
 import { ChatTokenizer } from '../formats/tokenizer';
 import { configDtypeName } from '../formats/dtype';
-import { LINEAR_LAYERS } from '../model/causal-lm';
+import { LINEAR_LAYERS } from '../model/model-layout';
 import type { ModelInfo } from '../../protocol/engine-types';
 
 /** What a model folder holds, read from its headers without loading any weights; throws why it cannot be used. */

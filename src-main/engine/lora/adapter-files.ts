@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import { writeFileAtomic } from '../formats/atomic';
+import { writeFileAtomic } from '../atomic-files';
 import { encode } from '../formats/dtype';
 import { SafetensorsFile, encodeHeader } from '../formats/safetensors';
 import { parsePeftConfig, toPeftConfig, type LoraConfig } from './lora-config';

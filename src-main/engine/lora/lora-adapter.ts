@@ -3,7 +3,8 @@
  * weights: initialisation, the trainable variables, saving in PEFT's key order, and removal.
  */
 import * as tf from '../backend/tf';
-import { LINEAR_LAYERS, type CausalLM } from '../model/causal-lm';
+import type { CausalLM } from '../model/causal-lm';
+import { LINEAR_LAYERS } from '../model/model-layout';
 import { Linear, type LinearLayer } from '../model/linear';
 import { deriveSeed, seededRandom } from '../seeded-random';
 import { peftKey, readAdapter, type AdapterTensor } from './adapter-files';

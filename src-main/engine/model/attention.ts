@@ -3,10 +3,9 @@ import { groupedAttention } from '../ops/grouped-attention';
 import { reshape, transpose } from '../ops/view-ops';
 import type { KVCache } from './kv-cache';
 import type { LinearLayer } from './linear';
+import type { AttentionProjection } from './model-layout';
 import type { Rope } from './rope';
 
-export const ATTENTION_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
-export type AttentionProjection = (typeof ATTENTION_PROJECTIONS)[number];
 
 /** Inputs shared by every layer of one forward pass. */
 export interface AttentionContext {

@@ -4,19 +4,16 @@
  */
 import * as tf from '../backend/tf';
 import type { ModelConfig } from '../formats/model-config';
-import { ATTENTION_PROJECTIONS, type AttentionContext } from './attention';
+import type { AttentionContext } from './attention';
 import { attentionBias } from './attention-mask';
 import type { DecoderLayer } from './decoder-layer';
 import type { KVCache } from './kv-cache';
 import type { Linear, LinearLayer } from './linear';
-import { MLP_PROJECTIONS } from './mlp';
+import type { ModelLayout } from './model-layout';
 import { recompute } from '../ops/recompute';
 import { reshape } from '../ops/view-ops';
 import type { RMSNorm } from './rms-norm';
 import type { Rope } from './rope';
-
-/** The linear layers of every decoder layer, by module name: what LoRA can target. */
-export const LINEAR_LAYERS: readonly string[] = [...ATTENTION_PROJECTIONS, ...MLP_PROJECTIONS];
 
 export interface ForwardOptions {
   /** [B, S] with 1 for real tokens and 0 for padding, S = cached + new positions; null: no padding. */
@@ -29,6 +26,7 @@ export interface ForwardOptions {
 export class CausalLM {
   constructor(
     readonly config: ModelConfig,
+    readonly layout: ModelLayout,
     readonly embedTokens: tf.Tensor2D,
     readonly layers: readonly DecoderLayer[],
     readonly norm: RMSNorm,
@@ -67,17 +65,10 @@ export class CausalLM {
    * an adapter can wrap it in place. The LM head is not listed: LoRA targets the decoder's projections.
    */
   linearSlots(): Array<{ name: string; layer: LinearLayer; replace(wrapped: LinearLayer): void }> {
-    return this.layers.flatMap((layer, i) => [
-      ...ATTENTION_PROJECTIONS.map((p) => ({
-        name: `model.layers.${i}.self_attn.${p}`,
-        layer: layer.attention.proj[p],
-        replace: (w: LinearLayer) => (layer.attention.proj[p] = w),
-      })),
-      ...MLP_PROJECTIONS.map((p) => ({
-        name: `model.layers.${i}.mlp.${p}`,
-        layer: layer.mlp.proj[p],
-        replace: (w: LinearLayer) => (layer.mlp.proj[p] = w),
-      })),
-    ]);
+    return this.layout.linears.map(({ module, layer, projection }) => ({
+      name: module,
+      layer: this.layers[layer]!.projection(projection),
+      replace: (w: LinearLayer) => this.layers[layer]!.setProjection(projection, w),
+    }));
   }
 }

@@ -9,6 +9,7 @@ import { CausalLM } from './causal-lm';
 import { DecoderLayer } from './decoder-layer';
 import { Linear } from './linear';
 import { Mlp } from './mlp';
+import { ATTENTION_PROJECTIONS, MLP_PROJECTIONS, checkWeights, modelLayout, type LinearSpec, type ModelLayout, type ParameterSpec, type Projection } from './model-layout';
 import { RMSNorm } from './rms-norm';
 import { Rope } from './rope';
 
@@ -35,10 +36,10 @@ export async function loadModel(dir: string, onProgress?: (done: number, total: 
 }
 
 /** Refuses, before loading anything, a model whose float32 weights cannot fit in the backend's memory. */
-function checkFitsBackend(weights: WeightSource): void {
+function checkFitsBackend(layout: ModelLayout): void {
   const backend = tf.getBackend();
   const limit = tensorMemoryLimit(backend);
-  const bytes = weights.names().reduce((a, n) => a + weights.info(n).shape.reduce((x, y) => x * y, 1) * 4, 0);
+  const bytes = layout.parameters.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1) * 4, 0);
   // Activations, LoRA weights and optimizer state need room too.
   if (limit !== null && bytes > 0.8 * limit) {
     throw new UserError(
@@ -52,65 +53,49 @@ function checkFitsBackend(weights: WeightSource): void {
 export interface WeightSource {
   readonly dir: string;
   names(): string[];
+  has(name: string): boolean;
   info(name: string): { readonly shape: readonly number[] };
   read(name: string): Promise<Float32Array | Int32Array>;
 }
 
-/** The model of `config` with its weights from `weights`, each checked against the shape the config implies. */
+/** The model of `config` with its weights from `weights`, checked against the layout the config implies. */
 export async function buildModel(
   config: ModelConfig,
   weights: WeightSource,
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ model: CausalLM; tensors: tf.Tensor[] }> {
-  checkFitsBackend(weights);
-  const total = weights.names().length;
-  let done = 0;
+  const layout = modelLayout(config);
+  checkWeights(layout, weights);
+  checkFitsBackend(layout);
+  const total = layout.parameters.length;
   const loaded: tf.Tensor[] = [];
-  const load = async (name: string, shape: number[]): Promise<tf.Tensor> => {
-    const info = weights.info(name);
-    if (info.shape.join(',') !== shape.join(',')) {
-      throw new UserError(`${weights.dir}: tensor ${name} has shape [${info.shape}] but config.json implies [${shape}]`);
-    }
-    const t = tf.tensor(await weights.read(name), shape, 'float32');
+  const load = async ({ name, shape }: ParameterSpec): Promise<tf.Tensor> => {
+    const t = tf.tensor(await weights.read(name), [...shape], 'float32');
     loaded.push(t);
-    onProgress?.(++done, total);
+    onProgress?.(loaded.length, total);
     return t;
   };
-  const { hiddenSize: h, intermediateSize: m, numHeads, numKvHeads, headDim: d, vocabSize } = config;
-  const linear = async (name: string, out: number, inp: number, bias: boolean) =>
-    new Linear((await load(`${name}.weight`, [out, inp])) as tf.Tensor2D, bias ? ((await load(`${name}.bias`, [out])) as tf.Tensor1D) : null);
-  const norm = async (name: string) => new RMSNorm((await load(`${name}.weight`, [h])) as tf.Tensor1D, config.rmsNormEps);
+  const linear = async (spec: LinearSpec) => new Linear((await load(spec.weight)) as tf.Tensor2D, spec.bias ? ((await load(spec.bias)) as tf.Tensor1D) : null);
+  const norm = async (spec: ParameterSpec) => new RMSNorm((await load(spec)) as tf.Tensor1D, config.rmsNormEps);
 
   try {
-    const rope = new Rope(d, config.ropeTheta, config.ropeScaling);
-    const embedTokens = (await load('model.embed_tokens.weight', [vocabSize, h])) as tf.Tensor2D;
+    const rope = new Rope(config.headDim, config.ropeTheta, config.ropeScaling);
+    const embedTokens = (await load(layout.embedding)) as tf.Tensor2D;
     const layers: DecoderLayer[] = [];
-    for (let i = 0; i < config.numLayers; i++) {
-      const p = `model.layers.${i}`;
-      const attention = new Attention(
-        {
-          q_proj: await linear(`${p}.self_attn.q_proj`, numHeads * d, h, config.qkvBias),
-          k_proj: await linear(`${p}.self_attn.k_proj`, numKvHeads * d, h, config.qkvBias),
-          v_proj: await linear(`${p}.self_attn.v_proj`, numKvHeads * d, h, config.qkvBias),
-          o_proj: await linear(`${p}.self_attn.o_proj`, h, numHeads * d, config.oBias),
-        },
-        numHeads,
-        numKvHeads,
-        d,
-        rope,
-        i,
-      );
-      const mlp = new Mlp({
-        gate_proj: await linear(`${p}.mlp.gate_proj`, m, h, config.mlpBias),
-        up_proj: await linear(`${p}.mlp.up_proj`, m, h, config.mlpBias),
-        down_proj: await linear(`${p}.mlp.down_proj`, h, m, config.mlpBias),
-      });
-      layers.push(new DecoderLayer(await norm(`${p}.input_layernorm`), attention, await norm(`${p}.post_attention_layernorm`), mlp));
+    for (const spec of layout.layers) {
+      const proj = async <P extends Projection>(names: readonly P[]) => {
+        const out = {} as Record<P, Linear>;
+        for (const p of names) out[p] = await linear(spec.projections[p]);
+        return out;
+      };
+      const attention = new Attention(await proj(ATTENTION_PROJECTIONS), config.numHeads, config.numKvHeads, config.headDim, rope, spec.index);
+      const mlp = new Mlp(await proj(MLP_PROJECTIONS));
+      layers.push(new DecoderLayer(await norm(spec.inputNorm), attention, await norm(spec.postAttentionNorm), mlp));
     }
-    const finalNorm = await norm('model.norm');
-    // Tied models reuse the embedding matrix as the LM head (a stray lm_head.weight is ignored, as transformers does).
-    const lmHead = config.tieWordEmbeddings ? new Linear(embedTokens) : await linear('lm_head', vocabSize, h, false);
-    return { model: new CausalLM(config, embedTokens, layers, finalNorm, lmHead, rope), tensors: loaded };
+    const finalNorm = await norm(layout.finalNorm);
+    // Tied models reuse the embedding matrix as the LM head.
+    const lmHead = layout.lmHead ? await linear(layout.lmHead) : new Linear(embedTokens);
+    return { model: new CausalLM(config, layout, embedTokens, layers, finalNorm, lmHead, rope), tensors: loaded };
   } catch (err) {
     for (const t of loaded) t.dispose();
     throw err;

@@ -7,9 +7,8 @@ import * as tf from '../backend/tf';
 import { gatherRows } from '../ops/gather-rows';
 import { lmHeadCrossEntropy } from '../ops/lm-head-cross-entropy';
 import { reshape } from '../ops/view-ops';
+import { IGNORE_INDEX } from '../ignore-index';
 import type { CausalLM, ForwardOptions } from './causal-lm';
-
-export const IGNORE_INDEX = -100;
 
 /** Flat indices (b*T + t) of positions whose next-token label is supervised, and those labels. */
 export function supervisedPositions(labels: ArrayLike<number>, batch: number, steps: number): { rows: Int32Array; targets: Int32Array } {

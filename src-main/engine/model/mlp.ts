@@ -1,9 +1,8 @@
 import * as tf from '../backend/tf';
 import type { LinearLayer } from './linear';
+import type { MlpProjection } from './model-layout';
 import { swiglu } from '../ops/swiglu/swiglu';
 
-export const MLP_PROJECTIONS = ['gate_proj', 'up_proj', 'down_proj'] as const;
-export type MlpProjection = (typeof MLP_PROJECTIONS)[number];
 
 /** SwiGLU: `down(silu(gate(x)) * up(x))`. */
 export class Mlp {

@@ -3,28 +3,17 @@
  * trainer state (the step, which fixes the data position, learning rate and dropout masks). Written to a
  * temporary folder and renamed, so a crash mid-save never leaves a checkpoint that looks whole.
  */
-import { existsSync } from 'node:fs';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../errors';
-import { writeFolderAtomic } from '../formats/atomic';
+import { writeFolderAtomic } from '../atomic-files';
 import { encode } from '../formats/dtype';
 import { SafetensorsFile, writeSafetensors } from '../formats/safetensors';
 import { writeAdapter, type AdapterTensor } from '../lora/adapter-files';
 import type { LoraConfig } from '../lora/lora-config';
 import * as tf from '../backend/tf';
+import { CHECKPOINTS_DIR, STATE_FILE, listCheckpoints, type TrainerState } from './checkpoint-folders';
 
-export const CHECKPOINTS_DIR = 'checkpoints';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
-const STATE_FILE = 'trainer_state.json';
-
-export interface TrainerState {
-  /** Optimizer steps completed. */
-  readonly step: number;
-  readonly totalSteps: number;
-  readonly epoch: number;
-  readonly seed: number;
-}
 
 export interface SavedCheckpoint {
   readonly dir: string;
@@ -58,28 +47,6 @@ export async function saveCheckpoint(
   );
   if (keepLast) await pruneCheckpoints(outputDir, keepLast);
   return dir;
-}
-
-/** Checkpoint folders of a run, oldest first. */
-export async function listCheckpoints(outputDir: string): Promise<Array<{ step: number; dir: string }>> {
-  const root = join(outputDir, CHECKPOINTS_DIR);
-  if (!existsSync(root)) return [];
-  return (await readdir(root))
-    .map((name) => ({ name, m: /^step-(\d+)$/.exec(name) }))
-    .filter((e) => e.m && existsSync(join(root, e.name, STATE_FILE)))
-    .map((e) => ({ step: Number(e.m![1]), dir: join(root, e.name) }))
-    .sort((a, b) => a.step - b.step);
-}
-
-/** `resume_from_checkpoint: true` takes the run's latest checkpoint; a path takes that one. */
-export async function findCheckpoint(outputDir: string, resume: true | string): Promise<string> {
-  if (typeof resume === 'string') {
-    if (!existsSync(join(resume, STATE_FILE))) throw new UserError(`resume_from_checkpoint: ${resume} is not a TuneBoard checkpoint (no ${STATE_FILE})`);
-    return resume;
-  }
-  const all = await listCheckpoints(outputDir);
-  if (!all.length) throw new UserError(`resume_from_checkpoint: ${outputDir} has no checkpoint to resume from`, 'Start the run without resume_from_checkpoint, or point it at a checkpoint folder.');
-  return all[all.length - 1]!.dir;
 }
 
 export async function loadCheckpoint(dir: string): Promise<SavedCheckpoint> {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RunRecord, StepMetrics } from '../../protocol/engine-types';
-import { writeFileAtomic } from '../formats/atomic';
+import { writeFileAtomic } from '../atomic-files';
 
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';

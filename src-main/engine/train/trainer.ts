@@ -8,7 +8,7 @@ import type { TrainConfig } from '../../protocol/train-config';
 import { assertDeviceAlive } from '../backend/backend';
 import * as tf from '../backend/tf';
 import { collate, type Batch, type TokenizedExample } from '../data';
-import type { MemoryProbe } from '../jobs/memory';
+import type { MemoryProbe } from '../backend/memory-probe';
 import type { LoraAdapter } from '../lora/lora-adapter';
 import type { CausalLM } from '../model/causal-lm';
 import { causalLmLossSum } from '../model/loss';

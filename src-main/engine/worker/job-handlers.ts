@@ -7,7 +7,7 @@ import { readDatasetRegistry, REGISTRY_FILE } from '../data/dataset-info';
 import { UserError } from '../errors';
 import { exportAdapter } from '../export/adapter-export';
 import { mergeAndExport } from '../export/merge-export';
-import { parseSize } from '../export/shard-plan';
+import { parseSize } from '../formats/sharded-weights';
 import { ChatTokenizer } from '../formats/tokenizer';
 import { generateText } from '../jobs/generate-text';
 import { describeModel } from '../jobs/model-info';

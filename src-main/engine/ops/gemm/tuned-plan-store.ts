@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { webgpuAdapterIdentity } from '../../backend/backend';
 import { cacheDir } from '../../cache-dir';
-import { writeFileAtomic } from '../../formats/atomic';
+import { writeFileAtomic } from '../../atomic-files';
 import { planFromStored, setTunedPlan, storedPlan, tunedPlanEntries, type StoredPlan } from './gemm-plan';
 import { gemmRevision } from './gemm-webgpu';
 
