@@ -83,4 +83,20 @@ describe('safetensors', () => {
     await expectCorrupt(Buffer.concat([header('{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}'), Buffer.alloc(8)]), /spans 8 bytes but its shape needs 12/);
     await expectCorrupt(Buffer.concat([header('{"w": {"dtype": "F8_E4M3", "shape": [8], "data_offsets": [0, 8]}}'), Buffer.alloc(8)]), /dtype F8_E4M3/);
   });
+
+  test('U8 and I8 tensors (bitsandbytes codes) read as their bytes, widened to int32 by read()', async () => {
+    const bytes = Uint8Array.of(0, 1, 127, 128, 255);
+    const path = join(dir, 'bytes.safetensors');
+    await writeSafetensors(path, [
+      { name: 'u8', dtype: 'U8', shape: [5, 1], bytes },
+      { name: 'i8', dtype: 'I8', shape: [5], bytes },
+    ]);
+    const file = await SafetensorsFile.open(path);
+    expect([...(await file.readBytes('u8'))]).toEqual([0, 1, 127, 128, 255]);
+    const u8 = await file.read('u8');
+    expect(u8).toBeInstanceOf(Int32Array);
+    expect([...u8]).toEqual([0, 1, 127, 128, 255]);
+    expect([...(await file.read('i8'))]).toEqual([0, 1, 127, -128, -1]);
+    await file.close();
+  });
 });

@@ -1,9 +1,13 @@
 import { Float16Array } from '@petamoriken/float16';
 
-/** Tensor element types of safetensors that TuneBoard reads and writes. */
+/** Tensor element types of safetensors that TuneBoard reads and writes as float32/int32 values. */
 export type StorageDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
+/** Byte-wide integers: the packed codes and quantized scales of bitsandbytes checkpoints, used as raw bytes. */
+export type ByteDtype = 'U8' | 'I8';
+/** Every dtype a safetensors file may hold for TuneBoard. */
+export type TensorDtype = StorageDtype | ByteDtype;
 
-export const BYTES_PER_ELEMENT: Record<StorageDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 };
+export const BYTES_PER_ELEMENT: Record<TensorDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1, I8: 1 };
 
 /** The dtype names of `config.json` (`torch_dtype` / `dtype`) mapped to safetensors names. */
 export const CONFIG_DTYPE: Record<string, StorageDtype> = {
@@ -18,12 +22,19 @@ export function configDtypeName(dtype: StorageDtype): string {
   return name;
 }
 
-/** tfjs computes in float32 or int32, so every stored dtype is widened to one of those on load. */
-export function decode(dtype: StorageDtype, bytes: Uint8Array): Float32Array | Int32Array {
+/**
+ * tfjs computes in float32 or int32, so every stored dtype is widened to one of those on load; byte dtypes
+ * become int32 (their raw bytes are what quantized formats want: read them with readBytes).
+ */
+export function decode(dtype: TensorDtype, bytes: Uint8Array): Float32Array | Int32Array {
   const count = bytes.byteLength / BYTES_PER_ELEMENT[dtype];
   // Copy to an aligned buffer: a tensor's offset inside a file is not guaranteed to be a multiple of 4.
   const aligned = new Uint8Array(bytes).buffer;
   switch (dtype) {
+    case 'U8':
+      return Int32Array.from(bytes);
+    case 'I8':
+      return Int32Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     case 'F32':
       return new Float32Array(aligned, 0, count);
     case 'I32':

@@ -6,11 +6,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UserError } from '../errors';
-import { BYTES_PER_ELEMENT, decode, type StorageDtype } from './dtype';
+import { BYTES_PER_ELEMENT, decode, type TensorDtype } from './dtype';
 
 export interface TensorInfo {
   readonly name: string;
-  readonly dtype: StorageDtype;
+  readonly dtype: TensorDtype;
   readonly shape: readonly number[];
   /** Byte offsets relative to the start of the data section. */
   readonly begin: number;
@@ -62,7 +62,7 @@ export class SafetensorsFile {
     return bytes;
   }
 
-  /** The tensor's values widened to float32 (floating dtypes) or int32 (integer dtypes). */
+  /** The tensor's values widened to float32 (floating dtypes) or int32 (integer dtypes, U8 and I8 included). */
   async read(name: string): Promise<Float32Array | Int32Array> {
     const info = this.info(name);
     return decode(info.dtype, await this.readBytes(name));
@@ -109,10 +109,10 @@ function parseHeader(header: Record<string, unknown>, dataSize: number, path: st
     if (typeof entry?.dtype !== 'string' || !(entry.dtype in BYTES_PER_ELEMENT)) {
       throw new UserError(
         `${path}: tensor ${name} has dtype ${String(entry?.dtype)}, which TuneBoard cannot read`,
-        'Supported dtypes are F32, F16, BF16, I32 and I64.',
+        'Supported dtypes are F32, F16, BF16, I32, I64, U8 and I8.',
       );
     }
-    const dtype = entry.dtype as StorageDtype;
+    const dtype = entry.dtype as TensorDtype;
     const shape = entry.shape;
     const offsets = entry.data_offsets;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw corrupt(`tensor ${name} has an invalid shape`);
@@ -130,7 +130,7 @@ function parseHeader(header: Record<string, unknown>, dataSize: number, path: st
 
 export interface TensorToWrite {
   readonly name: string;
-  readonly dtype: StorageDtype;
+  readonly dtype: TensorDtype;
   readonly shape: readonly number[];
 }
 
