@@ -4,8 +4,8 @@
 
 /**
  * The app is the built output plus the runtime dependencies of out/main (zod, yaml) and of the engine (webgpu,
- * external because of its native dawn.node). tfjs, float16, the tokenizers, chart.js and ws are bundled into
- * out/engine and out/renderer, so their packages stay out. No sources, tests or maps.
+ * external because of its native dawn.node). tfjs, float16, the tokenizers, jieba-wasm (its .wasm copied beside
+ * the engine), chart.js and ws are bundled into out/engine and out/renderer, so their packages stay out. No sources, tests or maps.
  */
 const common = [
   'package.json',
@@ -15,6 +15,7 @@ const common = [
   '!node_modules/**/*.{ts,mts,cts}',
   '!node_modules/@tensorflow/**',
   '!node_modules/@petamoriken/**',
+  '!node_modules/jieba-wasm/**',
   '!node_modules/@huggingface/**',
   '!node_modules/chart.js/**',
   '!node_modules/@kurkle/**',

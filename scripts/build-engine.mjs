@@ -35,6 +35,7 @@ await build({
   logOverride: { 'empty-import-meta': 'silent' },
 });
 
-// The wasm backend loads its binaries from beside the bundle.
+// The wasm backend and jieba-wasm (word splitting for the generation metrics) load their binaries from beside the bundle.
 const wasmDist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDist, f), join(outdir, f));
+copyFileSync(join(dirname(require.resolve('jieba-wasm')), 'jieba_rs_wasm_bg.wasm'), join(outdir, 'jieba_rs_wasm_bg.wasm'));
