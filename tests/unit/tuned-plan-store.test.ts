@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { candidatePlans, planLabel, setTunedPlan, storedPlan, tunedPlan, type StoredPlan } from '../../src-main/engine/ops/gemm/gemm-plan';
+import { candidatePlans, planLabel } from '../../src-main/engine/ops/gemm/gemm-plan';
+import { setTunedPlan, storedPlan, tunedPlan, type StoredPlan } from '../../src-main/engine/ops/gemm/tuned-plans';
 import { TUNED_PLANS_FILE, TunedPlanStore } from '../../src-main/engine/ops/gemm/tuned-plan-store';
 
 const file = () => join(mkdtempSync(join(tmpdir(), 'tb-plans-')), 'cache', TUNED_PLANS_FILE);

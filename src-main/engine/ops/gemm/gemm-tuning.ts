@@ -10,7 +10,8 @@
 import { releasePooledMemory } from '../../backend/backend';
 import * as tf from '../../backend/tf';
 import { canTimePrograms, deviceLimits, elementwise, runProgram, timePrograms, type DeviceLimits } from '../webgpu-kernel';
-import { candidatePlans, observeProducts, planLabel, setTunedPlan, stagings, tunedPlan, type Plan, type Product } from './gemm-plan';
+import { candidatePlans, planLabel, stagings, type Plan } from './gemm-plan';
+import { observeProducts, setTunedPlan, tunedPlan, type Product } from './tuned-plans';
 import { gemmWebgpu } from './gemm-webgpu';
 
 const REPEATS = 3;

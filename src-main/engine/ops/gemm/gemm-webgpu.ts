@@ -14,8 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import { deviceLimits, elementwise, runProgram, type ProgramSpec } from '../webgpu-kernel';
-import type { Causal, GemmAddends, GemmShape } from './gemm-reference';
-import { plan, planFor, planLabel, type Plan, type Side } from './gemm-plan';
+import type { Causal, GemmAddends, GemmShape } from './gemm';
+import { plan, planLabel, type Plan, type Side } from './gemm-plan';
+import { planFor } from './tuned-plans';
 import type * as tf from '../../backend/tf';
 
 /**

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { webgpuAdapterIdentity } from '../../backend/backend';
 import { cacheDir } from '../../cache-dir';
 import { writeFileAtomic } from '../../atomic-files';
-import { planFromStored, setTunedPlan, storedPlan, tunedPlanEntries, type StoredPlan } from './gemm-plan';
+import { planFromStored, setTunedPlan, storedPlan, tunedPlanEntries, type StoredPlan } from './tuned-plans';
 import { gemmRevision } from './gemm-webgpu';
 
 export const TUNED_PLANS_FILE = 'gemm-plans.json';
