@@ -1,6 +1,6 @@
 /** A lost GPU device (driver reset, sleep) becomes a clear error at the next check between training steps. */
 import { describe, expect, test } from 'vitest';
-import { assertDeviceAlive } from '../../src-main/engine/backend/backend';
+import { assertDeviceAlive } from '../../src-main/engine/backend/device-health';
 import * as tf from '../../src-main/engine/backend/tf';
 import { webgpuBackend } from '../../src-main/engine/ops/webgpu-kernel';
 import { UserError } from '../../src-main/engine/errors';

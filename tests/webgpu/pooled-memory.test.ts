@@ -1,6 +1,6 @@
 /** GPU memory bookkeeping: the pool given back between jobs (tensors in use kept), and the peak of tensors in use. */
 import { describe, expect, test } from 'vitest';
-import { releasePooledMemory } from '../../src-main/engine/backend/backend';
+import { releasePooledMemory } from '../../src-main/engine/backend/buffer-pool';
 import { GpuUsage } from '../../src-main/engine/bench/gpu-usage';
 import * as tf from '../../src-main/engine/backend/tf';
 import { webgpuTests } from '../webgpu-backend';

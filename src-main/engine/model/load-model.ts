@@ -1,5 +1,5 @@
 import * as tf from '../backend/tf';
-import { tensorMemoryLimit } from '../backend/backend';
+import { tensorMemoryLimit } from '../backend/device-memory';
 import { UserError } from '../errors';
 import { readModelConfig, type ModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';

@@ -9,7 +9,7 @@
  * loss = Σᵢ logsumexp(hᵢ·Wᵀ) − (hᵢ·Wᵀ)[tᵢ];   ∂loss/∂hᵢ = (softmax(hᵢ·Wᵀ) − onehot(tᵢ)) · W
  * W [V, H] is frozen (captured, no gradient); hidden [N, H]; targets [N].
  */
-import { releasePooledMemory } from '../backend/backend';
+import { releasePooledMemory } from '../backend/buffer-pool';
 import * as tf from '../backend/tf';
 import { crossEntropyGradReference, crossEntropySumReference } from './cross-entropy/cross-entropy-reference';
 import { crossEntropyGradWebgpu, crossEntropyRowsWebgpu } from './cross-entropy/cross-entropy-webgpu';

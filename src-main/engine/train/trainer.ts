@@ -5,7 +5,7 @@
  */
 import type { StepMetrics, TrainEvent } from '../../protocol/engine-types';
 import type { TrainConfig } from '../../protocol/train-config';
-import { assertDeviceAlive } from '../backend/backend';
+import { assertDeviceAlive } from '../backend/device-health';
 import * as tf from '../backend/tf';
 import { collate, type Batch, type TokenizedExample } from '../data';
 import type { MemoryProbe } from '../backend/memory-probe';

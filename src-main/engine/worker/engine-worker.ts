@@ -4,7 +4,7 @@
  * own AbortController for cancel. Resolves when the host asks it to shut down or goes away.
  */
 import { hostMessageSchema, type EngineMessage, type JobName } from '../../protocol/engine-messages';
-import { releasePooledMemory } from '../backend/backend';
+import { releasePooledMemory } from '../backend/buffer-pool';
 import { describeError, UserError } from '../errors';
 import { releaseChatModel } from './chat-model';
 import { jobHandlers, type JobContext } from './job-handlers';

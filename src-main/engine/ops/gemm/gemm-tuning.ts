@@ -7,7 +7,7 @@
  * keeps the fastest for that product. The rule's own plan is a candidate, so a tuned product is never slower
  * than the rule by more than the timing's noise.
  */
-import { releasePooledMemory } from '../../backend/backend';
+import { releasePooledMemory } from '../../backend/buffer-pool';
 import * as tf from '../../backend/tf';
 import { canTimePrograms, deviceLimits, elementwise, runProgram, timePrograms, type DeviceLimits } from '../webgpu-kernel';
 import { candidatePlans, planLabel, stagings, type Plan } from './gemm-plan';

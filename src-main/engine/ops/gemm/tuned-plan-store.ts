@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { webgpuAdapterIdentity } from '../../backend/backend';
+import { webgpuAdapterIdentity } from '../../backend/webgpu-device';
 import { cacheDir } from '../../cache-dir';
 import { writeFileAtomic } from '../../atomic-files';
 import { planFromStored, setTunedPlan, storedPlan, tunedPlanEntries, type StoredPlan } from './tuned-plans';
