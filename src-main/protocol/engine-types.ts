@@ -125,6 +125,29 @@ export interface RunRecord {
   readonly error: string | null;
 }
 
+/** run.json of a run that has just begun: only its id, config and start are known. */
+export function newRunRecord(id: string, config: Readonly<Record<string, unknown>>, startedAt = new Date().toISOString()): RunRecord {
+  return {
+    id,
+    status: 'running',
+    config,
+    backend: null,
+    device: null,
+    versions: {},
+    started_at: startedAt,
+    finished_at: null,
+    timings: { load_s: null, train_s: null, total_s: null },
+    steps_done: 0,
+    total_steps: null,
+    final_loss: null,
+    eval_loss: null,
+    trainable_parameters: null,
+    examples: null,
+    last_checkpoint: null,
+    error: null,
+  };
+}
+
 export type ExportDtype = 'auto' | 'bf16' | 'fp16' | 'fp32';
 
 export interface ExportProgress {

@@ -3,6 +3,7 @@
  * LLaMA-Factory unchanged. Keys TuneBoard does not set keep transformers' / LLaMA-Factory's defaults, so an
  * omitted key means the same thing in both tools. Shared by the CLI, the engine and the board's forms.
  */
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 export const SCHEDULER_TYPES = ['linear', 'cosine', 'constant', 'constant_with_warmup'] as const;
@@ -95,3 +96,46 @@ export const IGNORED_KEYS = [
   'save_only_model',
   'optim',
 ] as const;
+
+/** A config's text as a mapping of keys to values, or why it is not one. */
+export function parseConfigText(text: string): { readonly config: Record<string, unknown> } | { readonly error: string } {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    return { error: `not valid YAML: ${(err as Error).message.split('\n')[0]}` };
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { error: 'a config must be a YAML mapping of keys to values' };
+  return { config: raw as Record<string, unknown> };
+}
+
+/**
+ * The keys of a config that are ignored (IGNORED_KEYS) and those that are unknown, each unknown one in words with
+ * the closest known key (`lora_rnak: unknown key (did you mean lora_rank?)`). Null values count as absent.
+ */
+export function checkConfigKeys(raw: Readonly<Record<string, unknown>>): { readonly ignored: string[]; readonly unknown: string[] } {
+  const keys = Object.keys(raw).filter((k) => raw[k] !== null);
+  const ignored = keys.filter((k) => (IGNORED_KEYS as readonly string[]).includes(k));
+  const known = Object.keys(trainConfigSchema.shape);
+  const unknown = keys.filter((k) => !ignored.includes(k) && !known.includes(k)).map((k) => `${k}: unknown key${suggestion(k, known)}`);
+  return { ignored, unknown };
+}
+
+function suggestion(key: string, known: readonly string[]): string {
+  const best = known.map((k) => ({ k, d: editDistance(key, k) })).sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= Math.max(2, key.length / 4) ? ` (did you mean ${best.k}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

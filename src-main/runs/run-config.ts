@@ -6,11 +6,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { resolveDatasetSource } from '../engine/data/dataset-source';
 import { UserError } from '../engine/errors';
+import { checkModelFolder } from '../engine/formats/model-folder';
 import { validateTrainConfig, type LoadedTrainConfig } from '../engine/train/config-file';
-import type { TrainConfig } from '../protocol/train-config';
+import { parseConfigText, type TrainConfig } from '../protocol/train-config';
 
 /** Where a run keeps the config it was started with, in the YAML a `tuneboard train` or LLaMA-Factory reads. */
 export const CONFIG_FILE = 'config.yaml';
@@ -38,13 +38,8 @@ export async function resumeRunConfig(dir: string, recorded: Readonly<Record<str
 }
 
 async function readConfigFile(dir: string): Promise<Record<string, unknown>> {
-  const path = join(dir, CONFIG_FILE);
-  try {
-    const raw: unknown = parseYaml(await readFile(path, 'utf8'));
-    if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
+  const parsed = parseConfigText(await readFile(join(dir, CONFIG_FILE), 'utf8').catch(() => ''));
+  if ('config' in parsed && parsed.config) return parsed.config;
   throw new UserError(`${dir} has neither a readable run.json nor ${CONFIG_FILE}: the run's config is lost`);
 }
 
@@ -63,9 +58,7 @@ function absolutePaths(c: TrainConfig, baseDir: string): TrainConfig {
 
 /** Fails now, naming the key, rather than in a run that fails while loading. */
 function checkInputs(c: TrainConfig): void {
-  if (!existsSync(join(c.model_name_or_path, 'config.json'))) {
-    throw new UserError(`${SOURCE}: model_name_or_path: ${c.model_name_or_path} is not a model folder (it has no config.json)`, 'Choose the folder of a Hugging Face model.');
-  }
+  checkModelFolder(c.model_name_or_path, `${SOURCE}: model_name_or_path`);
   if (c.adapter_name_or_path && !existsSync(c.adapter_name_or_path)) {
     throw new UserError(`${SOURCE}: adapter_name_or_path: ${c.adapter_name_or_path} does not exist`);
   }

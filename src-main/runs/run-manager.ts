@@ -12,14 +12,14 @@ import { listCheckpoints } from '../engine/train/checkpoint-folders';
 import { trainConfigToYaml, type LoadedTrainConfig } from '../engine/train/config-file';
 import { RunFiles, readRunRecord } from '../engine/train/run-files';
 import type { RunDetail, RunSummary } from '../protocol/board-api';
-import type { BackendChoice, RunRecord } from '../protocol/engine-types';
+import { newRunRecord, type BackendChoice, type RunRecord } from '../protocol/engine-types';
 import { EngineProcessEnded, type EngineLauncher } from './engine-host';
 import type { EventSink } from './event-sink';
 import { LiveRun } from './live-run';
 import { CONFIG_FILE, newRunConfig, resumeRunConfig } from './run-config';
 import { readRunHistory } from './run-history';
 import { isRunId, newRunId } from './run-id';
-import { blankRecord, summaryOf } from './run-summary';
+import { summaryOf } from './run-summary';
 
 export interface RunManagerOptions {
   readonly runsDir: string;
@@ -53,7 +53,7 @@ export class RunManager {
     const dir = join(runsDir, id);
     const loaded = newRunConfig(input, dir, baseDir);
     mkdirSync(dir);
-    const run = new LiveRun(dir, blankRecord(id, loaded.config), { metrics: [], logs: [], hasCheckpoint: false }, this.options.emit);
+    const run = new LiveRun(dir, newRunRecord(id, loaded.config), { metrics: [], logs: [], hasCheckpoint: false }, this.options.emit);
     this.live.set(id, run);
     await writeFile(join(dir, CONFIG_FILE), trainConfigToYaml(loaded.config));
     await new RunFiles(dir).writeRun(run.record);
@@ -81,7 +81,7 @@ export class RunManager {
     if (!history.hasCheckpoint) throw new UserError(`run ${id} has no checkpoint to resume from`, 'Start it again as a new run (a checkpoint is saved every save_steps steps and when a run is stopped).');
     const loaded = await resumeRunConfig(dir, history.record?.config ?? null);
     this.refuseSecondTraining();
-    const recorded = history.record ?? blankRecord(id, loaded.config);
+    const recorded = history.record ?? newRunRecord(id, loaded.config);
     const record: RunRecord = { ...recorded, status: 'running', finished_at: null, error: null };
     // A run of this session keeps what only memory has (the evaluation before its first step).
     const run = this.live.get(id) ?? new LiveRun(dir, record, history, this.options.emit);

@@ -28,26 +28,3 @@ export function summaryOf(record: RunRecord, dir: string, metrics: readonly Step
     resumable: (status === 'stopped' || status === 'failed') && hasCheckpoint,
   };
 }
-
-/** The run.json a run has before its engine wrote one (or when the engine died before it could). */
-export function blankRecord(id: string, config: Readonly<Record<string, unknown>>): RunRecord {
-  return {
-    id,
-    status: 'running',
-    config,
-    backend: null,
-    device: null,
-    versions: {},
-    started_at: new Date().toISOString(),
-    finished_at: null,
-    timings: { load_s: null, train_s: null, total_s: null },
-    steps_done: 0,
-    total_steps: null,
-    final_loss: null,
-    eval_loss: null,
-    trainable_parameters: null,
-    examples: null,
-    last_checkpoint: null,
-    error: null,
-  };
-}

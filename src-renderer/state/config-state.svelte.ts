@@ -3,8 +3,8 @@
  * zod schema (the one the host and `tuneboard train` use), and turned into the config for run:start or the
  * YAML file `tuneboard train` reads.
  */
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { IGNORED_KEYS, trainConfigSchema } from '../../src-main/protocol/train-config';
+import { stringify as stringifyYaml } from 'yaml';
+import { checkConfigKeys, parseConfigText, trainConfigSchema } from '../../src-main/protocol/train-config';
 import { lastPathPart } from '../display-format';
 import { NUMBER_KEYS, OPTIONAL_KEYS, problemFromIssue, type FieldProblem, type NumberKey } from './config-fields';
 import { copyOf, PRESETS, type FormValues, type PresetName } from './training-presets';
@@ -78,17 +78,11 @@ export class ConfigState {
 
   /** Fills the forms from a YAML config; throws with a message for the user when it cannot be used. */
   loadYaml(text: string): LoadedYaml {
-    let raw: unknown;
-    try {
-      raw = parseYaml(text);
-    } catch (err) {
-      throw new Error(`not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('a config must be a YAML mapping of keys to values');
-    const entries = Object.entries(raw as Record<string, unknown>).filter(([, value]) => value !== null);
-    const ignored = entries.map(([k]) => k).filter((k) => (IGNORED_KEYS as readonly string[]).includes(k));
-    const unknown = entries.map(([k]) => k).filter((k) => !ignored.includes(k) && !SCHEMA_KEYS.includes(k));
-    if (unknown.length) throw new Error(`unknown keys: ${unknown.join(', ')}`);
+    const parsed = parseConfigText(text);
+    if ('error' in parsed) throw new Error(parsed.error);
+    const { ignored, unknown } = checkConfigKeys(parsed.config);
+    if (unknown.length) throw new Error(unknown.join('; '));
+    const entries = Object.entries(parsed.config).filter(([, value]) => value !== null);
     const config = Object.fromEntries(entries.filter(([k]) => !ignored.includes(k)));
     const values = copyOf(PRESETS.balanced);
     for (const key of NUMBER_KEYS) values.numbers[key] = key in config ? String(config[key]) : OPTIONAL_KEYS.has(key) ? '' : schemaDefault(key);

@@ -67,7 +67,7 @@ describe('config as YAML', () => {
     writeFileSync(bad, 'lora_rank: 8\nlearning_rat: 1e-4\n');
     await page.getByTestId('yaml-file').setInputFiles(bad);
     await page.getByTestId('yaml-error').waitFor();
-    expect(await page.getByTestId('yaml-error').textContent()).toContain('unknown keys: learning_rat');
+    expect(await page.getByTestId('yaml-error').textContent()).toContain('learning_rat: unknown key (did you mean learning_rate?)');
     expect(await page.getByTestId('field-lora_rank').inputValue()).toBe('32');
     expect(session.browser.pageErrors).toEqual([]);
   });

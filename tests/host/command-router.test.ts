@@ -71,7 +71,7 @@ test('invalid parameters are refused with the field named, before anything runs'
   // The config is checked by the training schema, each problem naming its key.
   expect(await refused('run:start', { config: shortConfig({ lora_rank: 0, learning_rat: 1 }), backend: 'auto' })).toMatch(/config: learning_rat: unknown key \(did you mean learning_rate\?\)/);
   expect(await refused('run:start', { config: shortConfig({ lora_rank: 0 }), backend: 'auto' })).toMatch(/config: lora_rank: /);
-  expect(await refused('run:start', { config: shortConfig({ model_name_or_path: join(root, 'nothing') }), backend: 'auto' })).toMatch(/config: model_name_or_path: .* is not a model folder/);
+  expect(await refused('run:start', { config: shortConfig({ model_name_or_path: join(root, 'nothing') }), backend: 'auto' })).toMatch(/config: model_name_or_path: .*nothing does not exist/);
   expect(await refused('run:start', { config: shortConfig({ dataset: 'missing.json' }), backend: 'auto' })).toMatch(/config: dataset: dataset file .*missing.json does not exist/);
   expect(await refused('run:get', { id: 'never-was' })).toMatch(/there is no run never-was/);
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { resolveDatasetSource } from '../../src-main/engine/data/dataset-source';
-import { firstInvalidOffset } from '../../src-main/engine/data/json-error-position';
+import { firstInvalidOffset } from '../../src-main/engine/json-error-position';
 import { loadDataset } from '../../src-main/engine/data/load-dataset';
 import { tokenizeConversation } from '../../src-main/engine/data/tokenize';
 import { UserError } from '../../src-main/engine/errors';

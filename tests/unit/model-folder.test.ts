@@ -84,6 +84,14 @@ describe('model folder', () => {
     expect(err.message).toMatch(/not a Hugging Face model folder: it has no config.json/);
   });
 
+  test('a path that does not exist says so, and a Hub id says how to download it', async () => {
+    const missing = join(tmpdir(), 'tb-no-such-model');
+    expect((await rejection(describeModel(missing))).message).toBe(`${missing} does not exist`);
+    const hub = await rejection(describeModel('Qwen/Qwen2.5-0.5B-Instruct'));
+    expect(hub.message).toMatch(/Qwen\/Qwen2.5-0.5B-Instruct looks like a Hugging Face Hub model id/);
+    expect((hub as UserError).hint).toMatch(/huggingface-cli download Qwen\/Qwen2.5-0.5B-Instruct --local-dir/);
+  });
+
   test('pickle-only weights are refused with how to convert them', async () => {
     const dir = copyOf('tiny-llama');
     rmSync(join(dir, 'model.safetensors'));

@@ -3,11 +3,12 @@
  * A JSON file that does not parse is fatal (nothing in it can be trusted); a JSONL line that does not parse is a
  * bad row, because every other line still stands on its own.
  */
-import { stat, readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UserError } from '../errors';
 import type { BadRow } from './conversation';
-import { jsonErrorPosition } from './json-error-position';
+import { jsonErrorPosition } from '../json-error-position';
+import { readTextFile } from '../text-files';
 
 export interface DatasetRow {
   readonly row: number;
@@ -39,8 +40,7 @@ export async function readDatasetFile(path: string): Promise<DatasetFileContents
   const info = await stat(path).catch(() => null);
   if (!info) throw new UserError(`dataset file ${path} does not exist`);
   if (!info.isFile()) throw new UserError(`${path} is not a file`);
-  // A byte-order mark is legal in files saved by some Windows editors but not in JSON.
-  const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+  const text = await readTextFile(path, 'dataset');
   if (extname(path).toLowerCase() === '.jsonl') return readJsonLines(path, text);
 
   let parsed: unknown;

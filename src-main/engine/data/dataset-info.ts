@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError, validationError } from '../errors';
 import { ALPACA_LAYOUT, SHAREGPT_LAYOUT, isRecord, type RowLayout } from './conversation';
-import { jsonErrorPosition } from './json-error-position';
+import { decodeText, parseJsonText } from '../text-files';
 
 export const REGISTRY_FILE = 'dataset_info.json';
 
@@ -19,14 +19,7 @@ export function registryPath(dir: string): string {
 export function readDatasetRegistry(dir: string): Record<string, unknown> | null {
   const path = registryPath(dir);
   if (!existsSync(path)) return null;
-  const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    const { line, column, reason } = jsonErrorPosition(err as Error, text);
-    throw new UserError(`${path} is not valid JSON: line ${line}, column ${column}: ${reason}`);
-  }
+  const json = parseJsonText(decodeText(readFileSync(path), path), path);
   if (!isRecord(json)) throw new UserError(`${path} must be a JSON object mapping dataset names to their descriptions`);
   return json;
 }

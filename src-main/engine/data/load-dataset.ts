@@ -54,11 +54,16 @@ export async function loadDataset(source: DatasetSource): Promise<LoadedDataset>
   return { file, format: formatOf(layout), totalRows: contents.totalRows, conversations, badRows };
 }
 
-function noUsableRow(file: string, totalRows: number, badRows: readonly BadRow[]): UserError {
+/** The first bad rows, a line each, then how many more: what an error or a warning lists. */
+export function listBadRows(badRows: readonly BadRow[]): string[] {
   const listed = badRows.slice(0, LISTED_BAD_ROWS).map((b) => `  ${b.message}`);
   if (badRows.length > LISTED_BAD_ROWS) listed.push(`  ... and ${badRows.length - LISTED_BAD_ROWS} more`);
+  return listed;
+}
+
+function noUsableRow(file: string, totalRows: number, badRows: readonly BadRow[]): UserError {
   return new UserError(
-    [`${file}: none of its ${totalRows} rows can be trained on`, ...listed].join('\n'),
+    [`${file}: none of its ${totalRows} rows can be trained on`, ...listBadRows(badRows)].join('\n'),
     'Each row needs a prompt and a non-empty answer, in the alpaca, ShareGPT or OpenAI messages format.',
   );
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readJsonFile } from '../text-files';
 import type { ModelConfig } from './model-config';
 
 /**
@@ -11,7 +11,7 @@ export async function stopTokenIds(dir: string, config: ModelConfig): Promise<nu
   const path = join(dir, 'generation_config.json');
   if (existsSync(path)) {
     try {
-      const eos = (JSON.parse(await readFile(path, 'utf8')) as { eos_token_id?: number | number[] | null }).eos_token_id;
+      const eos = ((await readJsonFile(path)) as { eos_token_id?: number | number[] | null } | null)?.eos_token_id;
       if (eos != null) return Array.isArray(eos) ? eos : [eos];
     } catch {
       // An unreadable generation_config.json only loses its defaults; config.json still names the EOS token.

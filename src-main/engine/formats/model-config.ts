@@ -2,11 +2,12 @@
  * `config.json` of a Hugging Face causal LM, in transformers 4 style (`rope_theta`, `torch_dtype`)
  * or transformers 5 style (`rope_parameters`, `dtype`), normalised to one shape the engine trusts.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError, validationError } from '../errors';
+import { readJsonFile } from '../text-files';
 import { CONFIG_DTYPE, type StorageDtype } from './dtype';
+import { CONFIG_FILE, checkModelFolder } from './model-folder';
 
 export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 'MistralForCausalLM'] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
@@ -94,20 +95,9 @@ const rawConfig = z.object({
 });
 
 export async function readModelConfig(dir: string): Promise<ModelConfig> {
-  const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new UserError(`${dir} is not a Hugging Face model folder: it has no config.json`, 'Pick the folder that holds config.json, the *.safetensors weights and tokenizer.json.');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseModelConfig(json, path);
+  checkModelFolder(dir);
+  const path = join(dir, CONFIG_FILE);
+  return parseModelConfig(await readJsonFile(path), path);
 }
 
 export function parseModelConfig(json: unknown, source = 'config.json'): ModelConfig {

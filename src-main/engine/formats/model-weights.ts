@@ -2,9 +2,10 @@
  * The weights of a model folder: one `model.safetensors`, or shards listed by `model.safetensors.index.json`.
  */
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors';
+import { readJsonFile } from '../text-files';
 import { SafetensorsFile, type TensorInfo } from './safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
@@ -67,13 +68,8 @@ export class ModelWeights {
 async function openFiles(dir: string): Promise<SafetensorsFile[]> {
   const indexPath = join(dir, INDEX_FILE);
   if (existsSync(indexPath)) {
-    let index: { weight_map?: Record<string, string> };
-    try {
-      index = JSON.parse(await readFile(indexPath, 'utf8'));
-    } catch (err) {
-      throw new UserError(`${indexPath} is not valid JSON: ${(err as Error).message}`);
-    }
-    if (!index.weight_map || typeof index.weight_map !== 'object') throw new UserError(`${indexPath} has no weight_map`);
+    const index = (await readJsonFile(indexPath)) as { weight_map?: Record<string, string> } | null;
+    if (!index?.weight_map || typeof index.weight_map !== 'object') throw new UserError(`${indexPath} has no weight_map`);
     const shards = [...new Set(Object.values(index.weight_map))];
     const missing = shards.filter((s) => !existsSync(join(dir, s)));
     if (missing.length) {

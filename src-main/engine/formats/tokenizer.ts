@@ -3,11 +3,11 @@
  * (`tokenizer_config.json` or `chat_template.jinja`, rendered with @huggingface/jinja).
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../errors';
+import { readJsonFile, readTextFile } from '../text-files';
 
 export type Role = 'system' | 'user' | 'assistant';
 export interface ChatMessage {
@@ -39,9 +39,9 @@ export class ChatTokenizer {
         'TuneBoard needs the fast-tokenizer file tokenizer.json; save it with transformers (tokenizer.save_pretrained) into the model folder.',
       );
     }
-    const tokenizerJson = await readJson(tokenizerPath);
+    const tokenizerJson = await readJsonFile(tokenizerPath);
     const configPath = join(dir, 'tokenizer_config.json');
-    const config = (existsSync(configPath) ? await readJson(configPath) : {}) as TokenizerConfig;
+    const config = (existsSync(configPath) ? await readJsonFile(configPath) : {}) as TokenizerConfig;
     const source = await chatTemplateSource(dir, config);
     let template: Template | null = null;
     if (source) {
@@ -98,7 +98,7 @@ export class ChatTokenizer {
 
 async function chatTemplateSource(dir: string, config: TokenizerConfig): Promise<string | null> {
   const jinjaPath = join(dir, 'chat_template.jinja');
-  if (existsSync(jinjaPath)) return readFile(jinjaPath, 'utf8');
+  if (existsSync(jinjaPath)) return readTextFile(jinjaPath);
   const t = config.chat_template;
   if (typeof t === 'string') return t;
   // Older configs list several named templates; `default` is the one apply_chat_template uses.
@@ -107,7 +107,7 @@ async function chatTemplateSource(dir: string, config: TokenizerConfig): Promise
     return (named.find((x) => x.name === 'default') ?? named[0])?.template ?? null;
   }
   const jsonPath = join(dir, 'chat_template.json');
-  if (existsSync(jsonPath)) return ((await readJson(jsonPath)) as { chat_template?: string }).chat_template ?? null;
+  if (existsSync(jsonPath)) return ((await readJsonFile(jsonPath)) as { chat_template?: string }).chat_template ?? null;
   return null;
 }
 
@@ -116,12 +116,4 @@ function tokenText(token: unknown): string | null {
   if (typeof token === 'string') return token;
   if (token && typeof token === 'object' && typeof (token as { content?: unknown }).content === 'string') return (token as { content: string }).content;
   return null;
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new UserError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
 }

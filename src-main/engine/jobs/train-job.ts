@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackendChoice, RunRecord, TrainEvent, TrainResult } from '../../protocol/engine-types';
+import { newRunRecord, type BackendChoice, type BackendReport, type TrainEvent, type TrainResult } from '../../protocol/engine-types';
 import type { TrainConfig } from '../../protocol/train-config';
 import { initBackend } from '../backend/backend';
 import { UserError, describeError } from '../errors';
@@ -14,18 +14,19 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter } from '../l
 import { LoraAdapter, type LoraInit } from '../lora/lora-adapter';
 import { resolveTargets, type LoraConfig } from '../lora/lora-config';
 import { LINEAR_LAYERS } from '../model/model-layout';
-import { loadModel, type LoadedModel } from '../model/load-model';
+import type { CausalLM } from '../model/causal-lm';
+import { loadModel } from '../model/load-model';
 import { loadCheckpoint, type SavedCheckpoint } from '../train/checkpoint';
 import { CHECKPOINTS_DIR, findCheckpoint, listCheckpoints } from '../train/checkpoint-folders';
 import { DataOrder } from '../train/data-order';
 import { evaluateLoss } from '../train/evaluate';
-import { warmupStepsOf } from '../train/lr-schedule';
-import { LOG_FILE, METRICS_FILE, RUN_FILE, RunFiles, readRunRecord } from '../train/run-files';
-import { runTrainer } from '../train/trainer';
+import { warmupStepsOf, type Schedule } from '../train/lr-schedule';
+import { LOG_FILE, METRICS_FILE, RUN_FILE, RunFiles, RunRecordWriter, readRunRecord } from '../train/run-files';
+import { runTrainer, type TrainerOutcome } from '../train/trainer';
 import { versions } from '../version';
 import { MemoryProbe } from '../backend/memory-probe';
 import { padTokenId } from '../data';
-import { prepareData } from './training-data';
+import { prepareData, type PreparedData } from './training-data';
 
 export interface TrainJobOptions {
   readonly backend: BackendChoice;
@@ -39,50 +40,46 @@ export async function runTrainJob(config: TrainConfig, options: TrainJobOptions)
   const t0 = performance.now();
   const resume = config.resume_from_checkpoint ? await findCheckpoint(config.output_dir, config.resume_from_checkpoint === true ? true : config.resume_from_checkpoint) : null;
   await prepareOutputDir(config, resume !== null);
-  const files = new RunFiles(config.output_dir);
-  const previous = resume ? await readRunRecord(config.output_dir) : null;
-  let record: RunRecord = {
-    id: files.id,
-    status: 'running',
-    config,
-    backend: null,
-    device: null,
-    versions: versions(),
-    started_at: previous?.started_at ?? new Date().toISOString(),
-    finished_at: null,
-    timings: { load_s: null, train_s: null, total_s: null },
-    steps_done: previous?.steps_done ?? 0,
-    total_steps: null,
-    final_loss: null,
-    eval_loss: null,
-    trainable_parameters: null,
-    examples: null,
-    last_checkpoint: resume,
-    error: null,
-  };
-  // Writes are chained so run.json always ends with the latest state, whatever order they finish in.
-  let writing = Promise.resolve();
-  const update = (patch: Partial<RunRecord>) => {
-    record = { ...record, ...patch };
-    const snapshot = record;
-    writing = writing.then(() => files.writeRun(snapshot));
-    return writing;
-  };
-  const emit = (event: TrainEvent) => {
-    if (event.type === 'log') void files.log(`${event.level}: ${event.message}`);
-    if (event.type === 'eval') void files.log(`step ${event.step}: eval loss ${event.evalLoss.toFixed(4)}`);
-    // A crash after this point still leaves run.json naming the checkpoint to resume from.
-    if (event.type === 'checkpoint') void update({ last_checkpoint: event.path, steps_done: event.step });
-    options.emit(event);
-  };
-  await update({});
-  let loaded: LoadedModel | null = null;
+  const run = await RunLog.open(config, resume, options.emit);
+  let session: TrainingSession | null = null;
+  try {
+    if (options.ignoredKeys?.length) run.emit({ type: 'log', level: 'info', message: `ignored (no effect in TuneBoard): ${options.ignoredKeys.join(', ')}` });
+    const backend = await initBackend(options.backend);
+    await run.record.update({ backend: backend.name, device: backend.device });
+    session = await setUpSession(config, resume, run);
+    await run.started(session, backend, (performance.now() - t0) / 1000);
+    if (!session.checkpoint) await initialEvaluation(session, config, run, options.signal);
+    const tTrain = performance.now();
+    const { model, adapter, data, padId, order, schedule, checkpoint } = session;
+    const memory = new MemoryProbe(backend.name);
+    const outcome = await runTrainer({ config, model, adapter, train: data.train, val: data.val, padId, order, schedule, files: run.files, memory, resume: checkpoint, emit: run.emit, signal: options.signal });
+    if (!outcome.stopped) await writeAdapter(config.output_dir, session.lora, await session.adapter.tensors());
+    return await run.finished(outcome, { train_s: (performance.now() - tTrain) / 1000, total_s: (performance.now() - t0) / 1000 });
+  } catch (err) {
+    await run.failed(err);
+    throw err;
+  } finally {
+    session?.dispose();
+  }
+}
+
+/** What a run trains with: the model and its adapter, the data and its order, the schedule, and the checkpoint resumed from. */
+interface TrainingSession {
+  readonly model: CausalLM;
+  readonly adapter: LoraAdapter;
+  readonly lora: LoraConfig;
+  readonly data: PreparedData;
+  readonly padId: number;
+  readonly order: DataOrder;
+  readonly schedule: Schedule;
+  readonly checkpoint: SavedCheckpoint | null;
+  dispose(): void;
+}
+
+async function setUpSession(config: TrainConfig, resume: string | null, run: RunLog): Promise<TrainingSession> {
+  const loaded = await loadModel(config.model_name_or_path);
   let adapter: LoraAdapter | null = null;
   try {
-    if (options.ignoredKeys?.length) emit({ type: 'log', level: 'info', message: `ignored (no effect in TuneBoard): ${options.ignoredKeys.join(', ')}` });
-    const backend = await initBackend(options.backend);
-    await update({ backend: backend.name, device: backend.device });
-    loaded = await loadModel(config.model_name_or_path);
     const data = await prepareData(loaded, {
       dataset: config.dataset,
       datasetDir: config.dataset_dir,
@@ -91,7 +88,7 @@ export async function runTrainJob(config: TrainConfig, options: TrainJobOptions)
       valSize: config.val_size,
       seed: config.seed,
     });
-    for (const w of data.warnings) emit({ type: 'log', level: 'warn', message: w });
+    for (const w of data.warnings) run.emit({ type: 'log', level: 'warn', message: w });
     const checkpoint = resume ? await loadCheckpoint(resume) : null;
     const { lora, init } = await loraSetup(config, checkpoint);
     adapter = LoraAdapter.attach(loaded.model, lora, init);
@@ -102,65 +99,103 @@ export async function runTrainJob(config: TrainConfig, options: TrainJobOptions)
       if (checkpoint.state.totalSteps !== totalSteps) {
         throw new UserError(`the checkpoint ${resume} belongs to a run of ${checkpoint.state.totalSteps} steps, but this config makes ${totalSteps}`, 'Resume with the same config as the interrupted run.');
       }
-      await files.truncateMetricsAfter(checkpoint.state.step);
+      await run.files.truncateMetricsAfter(checkpoint.state.step);
     }
-    await update({
-      total_steps: totalSteps,
+    const attached = adapter;
+    return {
+      model: loaded.model,
+      adapter: attached,
+      lora,
+      data,
+      padId: padTokenId(loaded.tokenizer),
+      order,
+      schedule,
+      checkpoint,
+      dispose: () => {
+        attached.detach();
+        loaded.dispose();
+      },
+    };
+  } catch (err) {
+    adapter?.detach();
+    loaded.dispose();
+    throw err;
+  }
+}
+
+/** The eval loss before the first step: the baseline the charts compare against. */
+async function initialEvaluation(session: TrainingSession, config: TrainConfig, run: RunLog, signal: AbortSignal | undefined): Promise<void> {
+  if (!session.data.val.length) return;
+  const initial = await evaluateLoss(session.model, session.data.val, config.per_device_eval_batch_size ?? config.per_device_train_batch_size, session.padId, signal);
+  run.emit({ type: 'eval', step: 0, evalLoss: initial.loss });
+}
+
+/** A run's record and log as it goes: run.json (one writer), train.log, and the events passed on to the caller. */
+class RunLog {
+  private constructor(
+    readonly files: RunFiles,
+    readonly record: RunRecordWriter,
+    private readonly onEvent: (event: TrainEvent) => void,
+  ) {}
+
+  static async open(config: TrainConfig, resume: string | null, onEvent: (event: TrainEvent) => void): Promise<RunLog> {
+    const files = new RunFiles(config.output_dir);
+    const previous = resume ? await readRunRecord(config.output_dir) : null;
+    const record = new RunRecordWriter(files, {
+      ...newRunRecord(files.id, config, previous?.started_at),
+      versions: versions(),
+      steps_done: previous?.steps_done ?? 0,
+      last_checkpoint: resume,
+    });
+    await record.update({});
+    return new RunLog(files, record, onEvent);
+  }
+
+  readonly emit = (event: TrainEvent): void => {
+    if (event.type === 'log') void this.files.log(`${event.level}: ${event.message}`);
+    if (event.type === 'eval') void this.files.log(`step ${event.step}: eval loss ${event.evalLoss.toFixed(4)}`);
+    // A crash after this point still leaves run.json naming the checkpoint to resume from.
+    if (event.type === 'checkpoint') void this.record.update({ last_checkpoint: event.path, steps_done: event.step });
+    this.onEvent(event);
+  };
+
+  async started(session: TrainingSession, backend: BackendReport, loadSeconds: number): Promise<void> {
+    const { schedule, adapter, data, checkpoint } = session;
+    await this.record.update({
+      total_steps: schedule.totalSteps,
       trainable_parameters: adapter.trainableParameterCount(),
       examples: { train: data.train.length, eval: data.val.length },
-      timings: { ...record.timings, load_s: (performance.now() - t0) / 1000 },
+      timings: { ...this.record.record.timings, load_s: loadSeconds },
     });
-    emit({
+    this.emit({
       type: 'started',
       backend,
-      totalSteps,
+      totalSteps: schedule.totalSteps,
       startStep: checkpoint?.state.step ?? 0,
       trainExamples: data.train.length,
       evalExamples: data.val.length,
       trainableParameters: adapter.trainableParameterCount(),
     });
-    const padId = padTokenId(loaded.tokenizer);
-    if (data.val.length && !checkpoint) {
-      const initial = await evaluateLoss(loaded.model, data.val, config.per_device_eval_batch_size ?? config.per_device_train_batch_size, padId, options.signal);
-      emit({ type: 'eval', step: 0, evalLoss: initial.loss });
-    }
-    const tTrain = performance.now();
-    const outcome = await runTrainer({
-      config,
-      model: loaded.model,
-      adapter,
-      train: data.train,
-      val: data.val,
-      padId,
-      order,
-      schedule,
-      files,
-      memory: new MemoryProbe(backend.name),
-      resume: checkpoint,
-      emit,
-      signal: options.signal,
-    });
-    if (!outcome.stopped) await writeAdapter(config.output_dir, lora, await adapter.tensors());
-    const seconds = (performance.now() - t0) / 1000;
+  }
+
+  async finished(outcome: TrainerOutcome, timings: { train_s: number; total_s: number }): Promise<TrainResult> {
     const status = outcome.stopped ? 'stopped' : 'completed';
-    await update({
+    await this.record.update({
       status,
       finished_at: new Date().toISOString(),
       steps_done: outcome.stepsDone,
       final_loss: outcome.lastLoss,
       eval_loss: outcome.lastEvalLoss,
       last_checkpoint: outcome.lastCheckpoint,
-      timings: { ...record.timings, train_s: (performance.now() - tTrain) / 1000, total_s: seconds },
+      timings: { ...this.record.record.timings, ...timings },
     });
-    await files.log(`${status} after ${outcome.stepsDone} steps`);
-    return { status, outputDir: config.output_dir, steps: outcome.stepsDone, finalLoss: outcome.lastLoss, evalLoss: outcome.lastEvalLoss, seconds };
-  } catch (err) {
-    await update({ status: 'failed', finished_at: new Date().toISOString(), error: describeError(err) });
-    await files.log(`failed: ${describeError(err)}`);
-    throw err;
-  } finally {
-    adapter?.detach();
-    loaded?.dispose();
+    await this.files.log(`${status} after ${outcome.stepsDone} steps`);
+    return { status, outputDir: this.files.dir, steps: outcome.stepsDone, finalLoss: outcome.lastLoss, evalLoss: outcome.lastEvalLoss, seconds: timings.total_s };
+  }
+
+  async failed(err: unknown): Promise<void> {
+    await this.record.update({ status: 'failed', finished_at: new Date().toISOString(), error: describeError(err) });
+    await this.files.log(`failed: ${describeError(err)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 /** The dataset of a run or an evaluation: loaded, tokenized with the model's chat template, split. */
-import { loadDataset, resolveDatasetSource, splitValidation, tokenizeConversation, type LoadedDataset, type TokenizedExample } from '../data';
+import { listBadRows, loadDataset, resolveDatasetSource, splitValidation, tokenizeConversation, type LoadedDataset, type TokenizedExample } from '../data';
 import type { LoadedModel } from '../model/load-model';
 
 export interface PreparedData {
@@ -15,11 +15,7 @@ export async function prepareData(
 ): Promise<PreparedData> {
   const dataset = await loadDataset(resolveDatasetSource(options.dataset, options.datasetDir ?? undefined));
   const warnings: string[] = [];
-  if (dataset.badRows.length) {
-    const shown = dataset.badRows.slice(0, 5).map((b) => `  ${b.message}`);
-    const more = dataset.badRows.length > 5 ? [`  ... and ${dataset.badRows.length - 5} more`] : [];
-    warnings.push([`${dataset.file}: skipped ${dataset.badRows.length} bad row(s):`, ...shown, ...more].join('\n'));
-  }
+  if (dataset.badRows.length) warnings.push([`${dataset.file}: skipped ${dataset.badRows.length} bad row(s):`, ...listBadRows(dataset.badRows)].join('\n'));
   const conversations = options.maxSamples ? dataset.conversations.slice(0, options.maxSamples) : dataset.conversations;
   const examples = conversations.map((c) => tokenizeConversation(loaded.tokenizer, c, options.cutoffLen));
   const truncated = examples.filter((e) => e.fullLength > options.cutoffLen).length;

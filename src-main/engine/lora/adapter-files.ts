@@ -3,9 +3,10 @@
  * `base_model.model.<module>.lora_A.weight` / `.lora_B.weight`.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors';
+import { readJsonFile } from '../text-files';
 import { writeFileAtomic } from '../atomic-files';
 import { encode } from '../formats/dtype';
 import { SafetensorsFile, encodeHeader } from '../formats/safetensors';
@@ -26,13 +27,7 @@ export function peftKey(module: string, part: 'lora_A' | 'lora_B'): string {
 export async function readAdapter(dir: string, available: readonly string[]): Promise<{ config: LoraConfig; tensors: Map<string, AdapterTensor> }> {
   const configPath = join(dir, ADAPTER_CONFIG);
   if (!existsSync(configPath)) throw new UserError(`${dir} is not a LoRA adapter folder: it has no ${ADAPTER_CONFIG}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(configPath, 'utf8'));
-  } catch (err) {
-    throw new UserError(`${configPath} is not valid JSON: ${(err as Error).message}`);
-  }
-  const config = parsePeftConfig(json, available, configPath);
+  const config = parsePeftConfig(await readJsonFile(configPath), available, configPath);
   const weightsPath = join(dir, ADAPTER_WEIGHTS);
   if (!existsSync(weightsPath)) {
     const hint = existsSync(join(dir, 'adapter_model.bin')) ? 'It holds adapter_model.bin (pickle); save the adapter with safe_serialization=True.' : undefined;

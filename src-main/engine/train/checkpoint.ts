@@ -3,7 +3,7 @@
  * trainer state (the step, which fixes the data position, learning rate and dropout masks). Written to a
  * temporary folder and renamed, so a crash mid-save never leaves a checkpoint that looks whole.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFolderAtomic } from '../atomic-files';
 import { encode } from '../formats/dtype';
@@ -11,6 +11,7 @@ import { SafetensorsFile, writeSafetensors } from '../formats/safetensors';
 import { writeAdapter, type AdapterTensor } from '../lora/adapter-files';
 import type { LoraConfig } from '../lora/lora-config';
 import * as tf from '../backend/tf';
+import { readJsonFile } from '../text-files';
 import { CHECKPOINTS_DIR, STATE_FILE, listCheckpoints, type TrainerState } from './checkpoint-folders';
 
 const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -50,7 +51,7 @@ export async function saveCheckpoint(
 }
 
 export async function loadCheckpoint(dir: string): Promise<SavedCheckpoint> {
-  const state = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as TrainerState;
+  const state = (await readJsonFile(join(dir, STATE_FILE))) as TrainerState;
   const file = await SafetensorsFile.open(join(dir, OPTIMIZER_FILE));
   const optimizerM = new Map<string, Float32Array>();
   const optimizerV = new Map<string, Float32Array>();

@@ -1,10 +1,10 @@
 /** Reading a training config: YAML file, `key=value` overrides, validation with the key named in every error. */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { IGNORED_KEYS, trainConfigSchema, type TrainConfig } from '../../protocol/train-config';
+import { checkConfigKeys, trainConfigSchema, type TrainConfig } from '../../protocol/train-config';
 import { UserError, validationError } from '../errors';
+import { readYamlMapping } from '../text-files';
 
 export interface LoadedTrainConfig {
   readonly config: TrainConfig;
@@ -13,21 +13,8 @@ export interface LoadedTrainConfig {
 }
 
 export async function readTrainConfig(path: string, overrides: readonly string[] = []): Promise<LoadedTrainConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new UserError(`cannot read the config file ${path}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new UserError(`${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${path} must be a YAML mapping of keys to values`);
-  const merged = { ...(raw as Record<string, unknown>), ...parseOverrides(overrides) };
-  const loaded = validateTrainConfig(merged, path);
+  const raw = await readYamlMapping(path);
+  const loaded = validateTrainConfig({ ...raw, ...parseOverrides(overrides) }, path);
   return { ...loaded, config: resolvePaths(loaded.config, dirname(resolve(path))) };
 }
 
@@ -43,13 +30,9 @@ export function parseOverrides(pairs: readonly string[]): Record<string, unknown
 }
 
 export function validateTrainConfig(raw: Record<string, unknown>, source: string): LoadedTrainConfig {
-  const ignored = Object.keys(raw).filter((k) => (IGNORED_KEYS as readonly string[]).includes(k));
+  const { ignored, unknown } = checkConfigKeys(raw);
+  if (unknown.length) throw new UserError(unknown.map((u) => `${source}: ${u}`).join('\n'), 'See the README for the supported keys (LLaMA-Factory names).');
   const rest = Object.fromEntries(Object.entries(raw).filter(([k, v]) => !ignored.includes(k) && v !== null));
-  const known = Object.keys(trainConfigSchema.shape);
-  const unknown = Object.keys(rest).filter((k) => !known.includes(k));
-  if (unknown.length) {
-    throw new UserError(unknown.map((k) => `${source}: ${k}: unknown key${suggestion(k, known)}`).join('\n'), 'See the README for the supported keys (LLaMA-Factory names).');
-  }
   const parsed = trainConfigSchema.safeParse(coerceNumbers(rest));
   if (!parsed.success) throw validationError(source, parsed.error.issues);
   return { config: parsed.data, ignored };
@@ -62,25 +45,6 @@ function coerceNumbers(raw: Record<string, unknown>): Record<string, unknown> {
 }
 
 const TEXT_KEYS = new Set(['model_name_or_path', 'adapter_name_or_path', 'dataset', 'dataset_dir', 'output_dir', 'lora_target', 'resume_from_checkpoint']);
-
-function suggestion(key: string, known: readonly string[]): string {
-  const best = known.map((k) => ({ k, d: editDistance(key, k) })).sort((a, b) => a.d - b.d)[0];
-  return best && best.d <= Math.max(2, key.length / 4) ? ` (did you mean ${best.k}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
 
 /**
  * Input paths are taken relative to the working directory (as LLaMA-Factory does), falling back to the config

@@ -42,6 +42,26 @@ export class RunFiles {
   }
 }
 
+/**
+ * run.json kept current: each update is applied to the record in memory and written in order, so the file
+ * always ends with the latest state whatever order the writes finish in.
+ */
+export class RunRecordWriter {
+  private writing = Promise.resolve();
+
+  constructor(
+    private readonly files: RunFiles,
+    public record: RunRecord,
+  ) {}
+
+  update(patch: Partial<RunRecord>): Promise<void> {
+    this.record = { ...this.record, ...patch };
+    const snapshot = this.record;
+    this.writing = this.writing.then(() => this.files.writeRun(snapshot));
+    return this.writing;
+  }
+}
+
 export async function readRunRecord(dir: string): Promise<RunRecord | null> {
   try {
     return JSON.parse(await readFile(join(dir, RUN_FILE), 'utf8')) as RunRecord;

@@ -6,20 +6,17 @@
 import type { StepMetrics, TrainEvent } from '../../protocol/engine-types';
 import type { TrainConfig } from '../../protocol/train-config';
 import { assertDeviceAlive } from '../backend/device-health';
-import * as tf from '../backend/tf';
-import { collate, type Batch, type TokenizedExample } from '../data';
+import { collate, type TokenizedExample } from '../data';
 import type { MemoryProbe } from '../backend/memory-probe';
 import type { LoraAdapter } from '../lora/lora-adapter';
 import type { CausalLM } from '../model/causal-lm';
-import { causalLmLossSum } from '../model/loss';
-import { deriveSeed } from '../seeded-random';
 import { AdamW } from './adamw';
 import { saveCheckpoint, type SavedCheckpoint } from './checkpoint';
 import type { DataOrder } from './data-order';
 import { evaluateLoss } from './evaluate';
-import { queueUpdate } from './gradients';
 import { learningRate, type Schedule } from './lr-schedule';
 import type { RunFiles } from './run-files';
+import { queueStep, readStep, type StepResult } from './train-step';
 import { TrainingTuning } from './training-tuning';
 
 export interface TrainerSetup {
@@ -44,14 +41,6 @@ export interface TrainerOutcome {
   readonly lastLoss: number | null;
   readonly lastEvalLoss: number | null;
   readonly lastCheckpoint: string | null;
-}
-
-interface StepResult {
-  readonly loss: number;
-  readonly gradNorm: number;
-  readonly lr: number;
-  readonly tokens: number;
-  readonly inputTokens: number;
 }
 
 export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
@@ -120,55 +109,11 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
   }
 }
 
-/** One optimizer step (0-based `step`): accumulate, normalise by the step's supervised tokens, clip, update. */
-async function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promise<StepResult> {
-  const params = s.adapter.parameters();
-  const variables = params.map((p) => p.variable);
-  // The step's gradients summed over its micro-batches, as one flat vector.
-  let summed: tf.Tensor1D | null = null;
-  const losses: tf.Tensor[] = []; // read once the whole step is queued (see gradients.ts)
-  let tokens = 0;
-  let inputTokens = 0;
-  const microBatches = s.order.step(step);
-  for (const [i, indices] of microBatches.entries()) {
-    const batch = collate(indices.map((j) => s.train[j]!), s.padId);
-    inputTokens += batch.keyMask.reduce((a, b) => a + b, 0);
-    if (batch.tokens === 0) continue;
-    s.adapter.setTraining(deriveSeed(s.config.seed, step, i));
-    const { value, grads: g } = microBatchGradients(s.model, batch, variables, s.config.gradient_checkpointing);
-    losses.push(value);
-    tokens += batch.tokens;
-    const flat = optimizer.flatten(g);
-    tf.dispose(Object.values(g));
-    if (summed) {
-      const total: tf.Tensor1D = summed.add(flat);
-      tf.dispose([summed, flat]);
-      summed = total;
-    } else {
-      summed = flat;
-    }
-  }
-  s.adapter.setTraining(null);
-  const lr = learningRate(s.schedule, step);
-  if (!summed) {
-    // Nothing supervised in this step (every answer cut off by cutoff_len): no update, as there is no gradient.
-    return { loss: NaN, gradNorm: 0, lr, tokens, inputTokens };
-  }
-  const norm = queueUpdate(optimizer, summed, tokens, s.config.max_grad_norm, lr);
-  summed.dispose();
-  const lossSum = (await Promise.all(losses.map((l) => l.data()))).reduce((a, l) => a + l[0]!, 0);
-  const gradNorm = (await norm.data())[0]!;
-  tf.dispose([...losses, norm]);
-  return { loss: lossSum / tokens, gradNorm, lr, tokens, inputTokens };
-}
-
-function microBatchGradients(model: CausalLM, batch: Batch, variables: tf.Variable[], recomputeLayers: boolean) {
-  const ids = tf.tensor2d(batch.ids, [batch.batch, batch.steps], 'int32');
-  try {
-    return tf.variableGrads(() => causalLmLossSum(model, ids, batch.labels, { keyMask: batch.keyMask, recomputeLayers }).sum, variables);
-  } finally {
-    ids.dispose();
-  }
+/** One optimizer step (0-based `step`) of the run's data order, queued, then read. */
+function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promise<StepResult> {
+  const microBatches = s.order.step(step).map((indices) => collate(indices.map((j) => s.train[j]!), s.padId));
+  const options = { seed: s.config.seed, step, lr: learningRate(s.schedule, step), maxGradNorm: s.config.max_grad_norm, recomputeLayers: s.config.gradient_checkpointing };
+  return readStep(queueStep(s.model, s.adapter, optimizer, microBatches, options));
 }
 
 /** Steps since the last metrics line: their mean loss, summed tokens, throughput; the last step's lr and grad norm. */
