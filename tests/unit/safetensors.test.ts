@@ -84,6 +84,27 @@ describe('safetensors', () => {
     await expectCorrupt(Buffer.concat([header('{"w": {"dtype": "F8_E4M3", "shape": [8], "data_offsets": [0, 8]}}'), Buffer.alloc(8)]), /dtype F8_E4M3/);
   });
 
+  test('data ranges must tile the data area: overlaps, gaps and trailing bytes are refused naming the tensor', async () => {
+    const header = (json: string) => {
+      const b = Buffer.alloc(8 + json.length);
+      b.writeBigUInt64LE(BigInt(json.length));
+      b.write(json, 8);
+      return b;
+    };
+    const two = (a: [number, number], b: [number, number], data: number) =>
+      Buffer.concat([header(`{"a": {"dtype": "F32", "shape": [2], "data_offsets": [${a}]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [${b}]}}`), Buffer.alloc(data)]);
+    await expectCorrupt(two([0, 8], [4, 12], 12), /the data of tensor b \(bytes 4-12\) overlaps tensor a's \(bytes 0-8\)/);
+    await expectCorrupt(two([0, 8], [0, 8], 8), /overlaps tensor/);
+    await expectCorrupt(two([0, 8], [12, 20], 20), /bytes 8-12 before tensor b belong to no tensor/);
+    await expectCorrupt(two([0, 8], [8, 16], 24), /8 bytes of data after its last tensor/);
+    // The same two tensors, contiguous, open.
+    const path = join(dir, 'tiled.safetensors');
+    writeFileSync(path, two([8, 16], [0, 8], 16));
+    const file = await SafetensorsFile.open(path);
+    expect([...file.tensors.keys()]).toEqual(['a', 'b']);
+    await file.close();
+  });
+
   test('U8 and I8 tensors (bitsandbytes codes) read as their bytes, widened to int32 by read()', async () => {
     const bytes = Uint8Array.of(0, 1, 127, 128, 255);
     const path = join(dir, 'bytes.safetensors');

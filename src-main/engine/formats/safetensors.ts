@@ -125,7 +125,24 @@ function parseHeader(header: Record<string, unknown>, dataSize: number, path: st
     if (end > dataSize) throw corrupt(`tensor ${name} ends at byte ${end} but the file holds only ${dataSize} bytes of data (truncated?)`);
     tensors.set(name, { name, dtype, shape, begin, end });
   }
+  checkTiling([...tensors.values()], dataSize, corrupt);
   return { tensors, metadata };
+}
+
+/**
+ * The format's rule: the tensors' data ranges tile the data area, from its first byte to its last, with no gap
+ * and no overlap (two tensors sharing bytes would load as each other's values).
+ */
+function checkTiling(tensors: readonly TensorInfo[], dataSize: number, corrupt: (why: string) => UserError): void {
+  let position = 0;
+  let previous: TensorInfo | null = null;
+  for (const t of [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
+    if (t.begin < position) throw corrupt(`the data of tensor ${t.name} (bytes ${t.begin}-${t.end}) overlaps tensor ${previous!.name}'s (bytes ${previous!.begin}-${previous!.end})`);
+    if (t.begin > position) throw corrupt(`bytes ${position}-${t.begin} before tensor ${t.name} belong to no tensor`);
+    position = t.end;
+    previous = t;
+  }
+  if (position !== dataSize) throw corrupt(`the file holds ${dataSize - position} bytes of data after its last tensor`);
 }
 
 export interface TensorToWrite {
