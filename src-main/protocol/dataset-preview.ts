@@ -25,6 +25,8 @@ export interface DatasetPreview {
   readonly tokens: { readonly min: number; readonly median: number; readonly p95: number; readonly max: number; readonly mean: number };
   /** Examples longer than cutoffLen. */
   readonly truncated: number;
+  /** Examples with a message far longer than cutoffLen tokens, cut before tokenizing (counted in `truncated` too). */
+  readonly textCut: number;
   /** Examples with no supervised target left after truncation: they cost time and teach nothing. */
   readonly noTrainedTokens: number;
   /** The first few examples, truncated, decoded with special tokens kept. */

@@ -113,6 +113,7 @@ export const en = {
   'data.truncated': 'Longer than {cutoff}',
   'data.truncatedValue': '{n} of {total} get cut',
   'data.truncatedHint': 'Cut examples lose their end (often the answer). Raise the cutoff length on the Parameters tab if memory allows.',
+  'data.textCut': '{n} examples hold a message far longer than the cutoff length allows: only its beginning is read.',
   'data.noTrained': '{n} examples have no answer left after cutting: they cost time and teach nothing.',
   'data.noUsable': 'No example in this file can be trained on. See the problems above.',
   'data.badRows': '{n} of {total} rows were skipped',

@@ -115,6 +115,7 @@ export const zhCN: Record<MessageKey, string> = {
   'data.truncated': '超过 {cutoff} 的样本',
   'data.truncatedValue': '{total} 条中 {n} 条会被截断',
   'data.truncatedHint': '被截断的样本会丢失结尾（通常是回答）。如内存允许，请在“参数”页提高截断长度。',
+  'data.textCut': '{n} 条样本含有远超截断长度的消息：只读取其开头部分。',
   'data.noTrained': '{n} 条样本截断后没有剩下回答：只耗时间，学不到东西。',
   'data.noUsable': '此文件中没有可训练的样本，请查看上面的问题。',
   'data.badRows': '{total} 行中跳过了 {n} 行',

@@ -1,4 +1,5 @@
 import { initBackend } from '../../engine/backend/backend';
+import { peakResidentBytes } from '../../engine/backend/memory-probe';
 import { runEvalJob } from '../../engine/jobs/eval-job';
 import { loadModel } from '../../engine/model/load-model';
 import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, required } from '../args';
@@ -27,9 +28,9 @@ export const evaluate: Command = {
     const loaded = await loadModel(model);
     try {
       const result = await runEvalJob(loaded, { adapter: values.adapter ?? null, dataset, datasetDir: values['dataset-dir'] ?? null, cutoffLen, batchSize });
-      if (!values.json) for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
       const { warnings: _, ...out } = result;
-      printResult(values.json, { ...out, backend: backend.name, device: backend.device }, () => `loss ${out.loss.toFixed(4)} · perplexity ${out.perplexity.toFixed(2)} · ${out.tokens} tokens in ${out.examples} examples`);
+      printResult(values.json, { ...out, backend: backend.name, device: backend.device, peakMemory: peakResidentBytes() }, () => `loss ${out.loss.toFixed(4)} · perplexity ${out.perplexity.toFixed(2)} · ${out.tokens} tokens in ${out.examples} examples`);
     } finally {
       loaded.dispose();
     }

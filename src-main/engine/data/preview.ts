@@ -27,6 +27,7 @@ export function previewDataset(tokenizer: ChatTokenizer, dataset: LoadedDataset,
       mean: lengths.length ? lengths.reduce((s, n) => s + n, 0) / lengths.length : 0,
     },
     truncated: tokenized.filter((e) => e.fullLength > cutoffLen).length,
+    textCut: tokenized.filter((e) => e.textCut).length,
     noTrainedTokens: tokenized.filter((e) => supervisedTargets(e.labels) === 0).length,
     examples: tokenized.slice(0, PREVIEW_EXAMPLES).map((e) => ({ row: e.row, segments: segments(tokenizer, e) })),
   };

@@ -1,6 +1,8 @@
 /**
  * A conversation to model inputs with the model's own chat template: labels equal the input ids on assistant
- * answers and are -100 (not trained) elsewhere, then both are cut to cutoff_len.
+ * answers and are -100 (not trained) elsewhere, then both are cut to cutoff_len. A message's text is cut first to
+ * what cutoff_len tokens can hold (with a margin), so memory is bounded by the cutoff, not by the file: a 50 MB
+ * string would otherwise be tokenized whole (about 350 bytes of memory a character) to keep its first tokens.
  */
 import type { ChatTokenizer } from '../formats/tokenizer';
 import { IGNORE_INDEX } from '../ignore-index';
@@ -11,9 +13,14 @@ export interface TokenizedExample {
   readonly row: number;
   readonly inputIds: number[];
   readonly labels: number[];
-  /** Length before truncation. */
+  /** Length before truncation (of the text kept when `textCut`). */
   readonly fullLength: number;
+  /** A message was longer than cutoff_len tokens can be, and was cut before tokenizing. */
+  readonly textCut: boolean;
 }
+
+/** Characters past the ones cutoff_len tokens can cover, so that cutting never changes the tokens kept. */
+const CUT_MARGIN = 1024;
 
 /**
  * Answer i is supervised from the end of the generation prompt that precedes it to the end of the conversation
@@ -23,7 +30,9 @@ export interface TokenizedExample {
  */
 export function tokenizeConversation(tokenizer: ChatTokenizer, conversation: Conversation, cutoffLen: number): TokenizedExample {
   if (!Number.isInteger(cutoffLen) || cutoffLen < 1) throw new RangeError(`cutoff length must be a positive integer, not ${cutoffLen}`);
-  const { messages } = conversation;
+  const maxChars = cutoffLen * tokenizer.maxTokenChars + CUT_MARGIN;
+  const textCut = conversation.messages.some((m) => m.content.length > maxChars);
+  const messages = textCut ? conversation.messages.map((m) => ({ ...m, content: m.content.slice(0, maxChars) })) : conversation.messages;
   const full = tokenizer.encodeChat(messages, false);
   const labels = new Array<number>(full.length).fill(IGNORE_INDEX);
   for (let i = 0; i < messages.length; i++) {
@@ -34,7 +43,7 @@ export function tokenizeConversation(tokenizer: ChatTokenizer, conversation: Con
     const end = i === messages.length - 1 ? full.length : Math.min(tokenizer.encodeChat(messages.slice(0, i + 1), false).length, full.length);
     for (let t = start; t < end; t++) labels[t] = full[t]!;
   }
-  return { row: conversation.row, inputIds: full.slice(0, cutoffLen), labels: labels.slice(0, cutoffLen), fullLength: full.length };
+  return { row: conversation.row, inputIds: full.slice(0, cutoffLen), labels: labels.slice(0, cutoffLen), fullLength: full.length, textCut };
 }
 
 /** Positions the loss scores: logits at t - 1 predict token t, so a label at position 0 is never a target. */

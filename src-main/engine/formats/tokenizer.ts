@@ -29,6 +29,8 @@ export class ChatTokenizer {
     readonly bosToken: string | null,
     readonly eosToken: string | null,
     readonly padToken: string | null,
+    /** The most characters one token stands for: text longer than n times this holds more than n tokens. */
+    readonly maxTokenChars: number,
   ) {}
 
   static async load(dir: string): Promise<ChatTokenizer> {
@@ -57,7 +59,7 @@ export class ChatTokenizer {
     } catch (err) {
       throw new UserError(`${tokenizerPath} cannot be loaded: ${(err as Error).message}`);
     }
-    return new ChatTokenizer(tokenizer, template, tokenText(config.bos_token), tokenText(config.eos_token), tokenText(config.pad_token));
+    return new ChatTokenizer(tokenizer, template, tokenText(config.bos_token), tokenText(config.eos_token), tokenText(config.pad_token), longestToken(tokenizerJson));
   }
 
   get hasChatTemplate(): boolean {
@@ -109,6 +111,20 @@ async function chatTemplateSource(dir: string, config: TokenizerConfig): Promise
   const jsonPath = join(dir, 'chat_template.json');
   if (existsSync(jsonPath)) return ((await readJsonFile(jsonPath)) as { chat_template?: string }).chat_template ?? null;
   return null;
+}
+
+/**
+ * The longest token of tokenizer.json's vocabulary (BPE's map or Unigram's list) and added tokens, in the
+ * characters of its vocabulary form: a byte-level symbol is one byte, so at most one character of text.
+ */
+function longestToken(json: unknown): number {
+  const { model, added_tokens: added } = json as { model?: { vocab?: unknown }; added_tokens?: Array<{ content?: string }> };
+  const vocab = model?.vocab;
+  const pieces = Array.isArray(vocab) ? vocab.map((v) => String((v as unknown[])[0])) : Object.keys((vocab ?? {}) as object);
+  let longest = 1;
+  for (const p of pieces) longest = Math.max(longest, [...p].length);
+  for (const t of added ?? []) longest = Math.max(longest, [...(t.content ?? '')].length);
+  return longest;
 }
 
 /** Special tokens appear as strings or as AddedToken objects (`{"content": ...}`). */

@@ -20,6 +20,8 @@ export async function prepareData(
   const examples = conversations.map((c) => tokenizeConversation(loaded.tokenizer, c, options.cutoffLen));
   const truncated = examples.filter((e) => e.fullLength > options.cutoffLen).length;
   if (truncated) warnings.push(`${truncated} of ${examples.length} examples are longer than cutoff_len (${options.cutoffLen}) and were truncated`);
+  const textCut = examples.filter((e) => e.textCut).length;
+  if (textCut) warnings.push(`${textCut} of them had a message far longer than cutoff_len allows; its text was cut before tokenizing (rows: ${examples.filter((e) => e.textCut).slice(0, 5).map((e) => e.row).join(', ')}${textCut > 5 ? ', ...' : ''})`);
   const { train, val } = splitValidation(examples, options.valSize, options.seed);
   return { dataset, train, val, warnings };
 }
