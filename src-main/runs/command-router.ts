@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { z } from 'zod';
 import pkg from '../../package.json';
 import { describeError, UserError, validationError } from '../engine/errors';
+import { isWithin, realPath } from '../engine/output-folders';
 import { commandParams, type AppInfo, type CommandError, type CommandName, type CommandResults } from '../protocol/board-api';
 import type { EngineLauncher } from './engine-host';
 import { EngineSlot } from './engine-slot';
@@ -37,6 +38,8 @@ export class CommandRouter {
   private readonly chat = new EngineSlot('a reply is still being written: wait for it, or stop it first');
   private readonly exports = new EngineSlot('an export is running: wait for it, or cancel it first');
   private readonly handlers: Handlers;
+  /** Folders the user chose in the native dialog: an export may go there. */
+  private readonly picked = new Set<string>();
 
   constructor(private readonly options: CommandRouterOptions) {
     this.interactive = new InteractiveEngine(options.launchEngine);
@@ -62,6 +65,17 @@ export class CommandRouter {
     this.chat.cancel();
     this.exports.cancel();
     await Promise.all([this.options.runs.shutdown(graceMs), this.interactive.close()]);
+  }
+
+  /**
+   * Where the board may export: a bare name lands in the exports folder, and any other folder must have been
+   * chosen by the user in the native dialog; a serve-mode client (no dialogs) cannot point an export elsewhere.
+   */
+  private exportFolder(out: string): string {
+    const { exportsDir } = this.options.paths;
+    const path = resolve(exportsDir, out);
+    if (isWithin(realPath(path), realPath(exportsDir)) || this.picked.has(realPath(path))) return path;
+    throw new UserError(`export:start: out: ${path} is outside the exports folder ${exportsDir}`, 'Export into the exports folder, or choose another folder with the folder dialog (desktop app).');
   }
 
   private makeHandlers(): Handlers {
@@ -116,8 +130,7 @@ export class CommandRouter {
             {
               model: abs(p.model),
               adapter: abs(p.adapter),
-              // A bare name lands in the exports folder.
-              out: resolve(paths.exportsDir, p.out),
+              out: this.exportFolder(p.out),
               kind: p.kind,
               dtype: p.dtype,
               maxShardSize: p.maxShardSize,
@@ -132,7 +145,11 @@ export class CommandRouter {
         return { ok: true };
       },
       'fs:list': (p) => listFolder(p.dir, paths.baseDir),
-      'dialog:pick': (p) => services.pick(p),
+      'dialog:pick': async (p) => {
+        const picked = await services.pick(p);
+        if (picked.path) this.picked.add(realPath(picked.path));
+        return picked;
+      },
       'shell:show': (p) => services.show(abs(p.path)),
     };
   }

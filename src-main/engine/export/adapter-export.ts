@@ -3,11 +3,13 @@ import { peakResidentBytes } from '../backend/memory-probe';
 import { writeFolderAtomic } from '../atomic-files';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter } from '../lora/adapter-files';
 import { LINEAR_LAYERS } from '../model/model-layout';
+import { checkExportFolder } from './export-folder';
 import { writeExportRecord } from './export-record';
 
 /** The adapter alone, in PEFT format: a few MB to share instead of a whole model. It is read and checked, then rewritten. */
 export async function exportAdapter(o: { model: string; adapter: string; out: string; overwrite: boolean }): Promise<ExportResult> {
   const t0 = performance.now();
+  checkExportFolder(o.out, o, o.overwrite);
   const { config, tensors } = await readAdapter(o.adapter, LINEAR_LAYERS);
   const list = [...tensors].map(([key, t]) => ({ key, ...t }));
   return writeFolderAtomic(
@@ -32,6 +34,7 @@ export async function exportAdapter(o: { model: string; adapter: string; out: st
       await writeExportRecord(tmp, result);
       return result;
     },
-    { overwrite: o.overwrite },
+    // checkExportFolder allowed replacing what is there: nothing, an empty folder, or an earlier export.
+    { overwrite: true },
   );
 }

@@ -19,6 +19,7 @@ import { peftKey, readAdapter, type AdapterTensor } from '../lora/adapter-files'
 import { checkAdapterFits, isTarget } from '../lora/adapter-fit';
 import { loraScale, type LoraConfig } from '../lora/lora-config';
 import { LINEAR_LAYERS, checkWeights, inStateDictOrder, modelLayout, type ModelLayout } from '../model/model-layout';
+import { checkExportFolder } from './export-folder';
 import { writeExportRecord } from './export-record';
 import { verifyExport } from './verify-export';
 
@@ -41,6 +42,7 @@ const isWeightFile = (name: string) => /\.(safetensors|bin|pt|pth|h5|msgpack|ggu
 
 export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResult> {
   const t0 = performance.now();
+  checkExportFolder(o.out, o, o.overwrite);
   const config = await readModelConfig(o.model);
   const weights = await ModelWeights.open(o.model);
   try {
@@ -99,7 +101,8 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
         await writeExportRecord(tmp, result);
         return result;
       },
-      { overwrite: o.overwrite },
+      // checkExportFolder allowed replacing what is there: nothing, an empty folder, or an earlier export.
+      { overwrite: true },
     );
   } finally {
     await weights.close();
