@@ -19,7 +19,7 @@ await build({
   format: 'esm',
   target: 'node20',
   mainFields: ['module', 'main'],
-  external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'electron'],
+  external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'electron', 'node-llama-cpp'],
   // Bundled CommonJS dependencies use require() and __dirname; give the ES module both.
   banner: {
     js: [
