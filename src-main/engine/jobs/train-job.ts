@@ -4,12 +4,14 @@
  * mode and the board's engine process alike.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newRunRecord, type BackendChoice, type BackendReport, type TrainEvent, type TrainResult } from '../../protocol/engine-types';
 import type { TrainConfig } from '../../protocol/train-config';
 import { initBackend } from '../backend/backend';
-import { UserError, describeError } from '../errors';
+import { UserError, describeError, fileSystemError } from '../errors';
+import { createOutputFolder, isWithin, realPath, refuseSpecialFolder } from '../output-folders';
+import { formatBytes } from '../../protocol/quantities';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter } from '../lora/adapter-files';
 import { LoraAdapter, type LoraInit } from '../lora/lora-adapter';
 import { resolveTargets, type LoraConfig } from '../lora/lora-config';
@@ -56,11 +58,25 @@ export async function runTrainJob(config: TrainConfig, options: TrainJobOptions)
     if (!outcome.stopped) await writeAdapter(config.output_dir, session.lora, await session.adapter.tensors());
     return await run.finished(outcome, { train_s: (performance.now() - tTrain) / 1000, total_s: (performance.now() - t0) / 1000 });
   } catch (err) {
-    await run.failed(err);
-    throw err;
+    const said = writeError(err, config, session);
+    await run.failed(said);
+    throw said;
   } finally {
     session?.dispose();
   }
+}
+
+/**
+ * A filesystem error while writing the run folder, with the config key and, for a full disk, the space a
+ * checkpoint of this run needs (its LoRA weights and AdamW's two moments, float32); other errors as they are.
+ */
+function writeError(err: unknown, config: TrainConfig, session: TrainingSession | null): unknown {
+  const path = (err as NodeJS.ErrnoException | null)?.path;
+  const said = path && isWithin(realPath(path), realPath(config.output_dir)) ? fileSystemError(err, 'output_dir') : null;
+  if (!said) return err;
+  if ((err as NodeJS.ErrnoException).code !== 'ENOSPC' || !session) return said;
+  const checkpoint = session.adapter.trainableParameterCount() * 4 * 3;
+  return new UserError(said.message, `A checkpoint of this run needs about ${formatBytes(checkpoint)} in ${config.output_dir}: free that much there, or choose an output_dir on another disk.`);
 }
 
 /** What a run trains with: the model and its adapter, the data and its order, the schedule, and the checkpoint resumed from. */
@@ -234,11 +250,12 @@ const RUN_OUTPUTS = [RUN_FILE, METRICS_FILE, LOG_FILE, CHECKPOINTS_DIR, ADAPTER_
 
 /** A new run never writes into another run's folder unless overwrite_output_dir is set. */
 async function prepareOutputDir(config: TrainConfig, resuming: boolean): Promise<void> {
+  refuseSpecialFolder(config.output_dir, 'output_dir');
   if (existsSync(config.output_dir) && !resuming && (await readdir(config.output_dir)).length > 0) {
     if (!config.overwrite_output_dir && !(await failedBeforeFirstStep(config.output_dir))) {
       throw new UserError(`output_dir ${config.output_dir} already holds files from another run`, 'Choose a new output_dir, set resume_from_checkpoint: true to continue it, or overwrite_output_dir: true to replace it.');
     }
     for (const name of RUN_OUTPUTS) await rm(join(config.output_dir, name), { recursive: true, force: true });
   }
-  await mkdir(config.output_dir, { recursive: true });
+  await createOutputFolder(config.output_dir, 'output_dir');
 }
