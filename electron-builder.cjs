@@ -40,6 +40,19 @@ module.exports = {
     { from: 'resources/demo-model', to: 'demo-model' },
     { from: 'resources/datasets', to: 'datasets' },
   ],
+  // Electron's fuses, flipped in the packed binary before signing. The engine runs as a utility process, so
+  // nothing needs ELECTRON_RUN_AS_NODE, NODE_OPTIONS or --inspect, and the app is only ever app.asar.
+  // Electron checks app.asar's integrity on macOS and Windows (electron-builder embeds the hashes); on Linux
+  // the fuse has no effect. The unpacked engine and Dawn beside app.asar are not covered by it.
+  electronFuses: {
+    runAsNode: false,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    onlyLoadAppFromAsar: true,
+    enableEmbeddedAsarIntegrityValidation: true,
+    enableCookieEncryption: true,
+    // grantFileProtocolExtraPrivileges stays on: the board is loaded from file:// as ES modules.
+  },
   // No native module needs rebuilding for Electron: dawn.node is a prebuilt N-API module.
   npmRebuild: false,
   nodeGypRebuild: false,

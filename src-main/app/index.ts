@@ -8,7 +8,7 @@ import { CommandRouter } from '../runs/command-router';
 import { RunManager } from '../runs/run-manager';
 import { appPaths } from './app-paths';
 import { handleCommands, windowEvents } from './ipc-bridge';
-import { createMainWindow } from './main-window';
+import { boardPageUrl, createMainWindow } from './main-window';
 import { nativeServices } from './native-services';
 import { utilityEngineLauncher } from './utility-engine';
 import { applyContentSecurityPolicy, lockDown } from './web-security';
@@ -40,8 +40,8 @@ if (!app.requestSingleInstanceLock()) {
     const emit = windowEvents(() => window);
     const runs = new RunManager({ runsDir: paths.runsDir, baseDir: paths.baseDir, launchEngine, emit });
     router = new CommandRouter({ runs, launchEngine, emit, paths, services: nativeServices(() => window) });
-    handleCommands(router, (sender) => sender === window?.webContents);
-    applyContentSecurityPolicy(session.defaultSession, Boolean(process.env['ELECTRON_RENDERER_URL']));
+    handleCommands(router, { webContents: () => window?.webContents ?? null, pageUrl: boardPageUrl() });
+    applyContentSecurityPolicy(session.defaultSession);
     openWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) openWindow();

@@ -1,6 +1,12 @@
 /** The board's one window: sandboxed, isolated, no Node, loading the built board (or the dev server under `npm run dev`). */
 import { BrowserWindow } from 'electron';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The board page the window loads: the dev server under `npm run dev`, else the built file. */
+export function boardPageUrl(): string {
+  return process.env['ELECTRON_RENDERER_URL'] ?? pathToFileURL(join(__dirname, '../renderer/index.html')).href;
+}
 
 export function createMainWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -20,8 +26,6 @@ export function createMainWindow(): BrowserWindow {
     },
   });
   window.once('ready-to-show', () => window.show());
-  const devServer = process.env['ELECTRON_RENDERER_URL'];
-  if (devServer) void window.loadURL(devServer);
-  else void window.loadFile(join(__dirname, '../renderer/index.html'));
+  void window.loadURL(boardPageUrl());
   return window;
 }

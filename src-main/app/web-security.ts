@@ -6,9 +6,8 @@
 import type { Session, WebContents } from 'electron';
 import { contentSecurityPolicy } from '../protocol/content-security-policy';
 
-export function applyContentSecurityPolicy(session: Session, devServer: boolean): void {
-  // The dev server's hot reload talks WebSocket to it.
-  const policy = contentSecurityPolicy(devServer ? 'websocket' : 'ipc');
+export function applyContentSecurityPolicy(session: Session): void {
+  const policy = contentSecurityPolicy();
   session.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [policy] } });
   });

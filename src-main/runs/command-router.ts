@@ -10,6 +10,7 @@ import pkg from '../../package.json';
 import { describeError, UserError, validationError } from '../engine/errors';
 import { isWithin, realPath } from '../engine/output-folders';
 import { commandParams, type AppInfo, type CommandError, type CommandName, type CommandResults } from '../protocol/board-api';
+import { BackendProber } from './backend-prober';
 import type { EngineLauncher } from './engine-host';
 import { EngineSlot } from './engine-slot';
 import type { EventSink } from './event-sink';
@@ -35,6 +36,7 @@ type Handlers = { [C in CommandName]: (params: z.output<(typeof commandParams)[C
 
 export class CommandRouter {
   private readonly interactive: InteractiveEngine;
+  private readonly prober: BackendProber;
   private readonly chat = new EngineSlot('a reply is still being written: wait for it, or stop it first');
   private readonly exports = new EngineSlot('an export is running: wait for it, or cancel it first');
   private readonly handlers: Handlers;
@@ -43,6 +45,7 @@ export class CommandRouter {
 
   constructor(private readonly options: CommandRouterOptions) {
     this.interactive = new InteractiveEngine(options.launchEngine);
+    this.prober = new BackendProber(options.launchEngine);
     this.handlers = this.makeHandlers();
   }
 
@@ -91,7 +94,7 @@ export class CommandRouter {
         demo: { model: paths.demoModel, dataset: paths.demoDataset },
         nativeDialogs: services.nativeDialogs,
       }),
-      'backend:probe': (p) => runInOwnEngine(launchEngine, 'backend:probe', { backend: p.backend }).result,
+      'backend:probe': (p) => this.prober.probe(p.backend),
       'model:inspect': (p) => this.interactive.run('model:inspect', { dir: abs(p.dir) }).result,
       'dataset:keys': (p) => this.interactive.run('dataset:keys', { dir: abs(p.dir) }).result,
       'dataset:inspect': (p) => {

@@ -1,12 +1,15 @@
 /**
- * Who may use a served board. On a loopback address only this machine can connect, and no token is asked
- * (Host and Origin are still checked, so a web page elsewhere cannot reach the board through the browser).
- * On any other address a random token is required on every HTTP and WebSocket request: in the URL's
- * `?token=`, or in the cookie the first page sets so its scripts and styles load.
+ * Who may use a served board: whoever holds its random token, on every HTTP and WebSocket request, in the
+ * URL's `?token=` or in the HttpOnly cookie the first page sets so its scripts and styles load. On a loopback
+ * address too, since every local user and process can connect there and the board reads and writes the
+ * serving user's files; `--no-token` (loopback only) drops it for a user who insists. Besides the token, on
+ * loopback the Host header must name a loopback address (a DNS-rebinding page cannot pass), and a browser's
+ * Origin must be the board itself (another site's script cannot open the WebSocket).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { requestUrl } from './request-url';
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -22,8 +25,10 @@ export class AccessPolicy {
   port = 0;
 
   constructor(
-    /** null on loopback: no token needed. */
+    /** null with `--no-token`: anyone who can connect may use the board. */
     readonly token: string | null,
+    /** The board is served on a loopback address: requests must name one in Host. */
+    readonly loopback: boolean,
   ) {}
 
   /** The cookie is per port: two boards on one machine do not overwrite each other's. */
@@ -33,7 +38,7 @@ export class AccessPolicy {
 
   /** The token the request carries, from `?token=` or the cookie. */
   tokenOf(req: IncomingMessage): string | null {
-    const query = new URL(req.url ?? '/', 'http://board').searchParams.get('token');
+    const query = requestUrl(req)?.searchParams.get('token');
     if (query) return query;
     for (const part of (req.headers.cookie ?? '').split(';')) {
       const [name, ...value] = part.trim().split('=');
@@ -56,13 +61,10 @@ export class AccessPolicy {
     return this.token === null ? null : `${this.cookieName}=${this.token}; Path=/; HttpOnly; SameSite=Strict`;
   }
 
-  /**
-   * On loopback, the Host header must name a loopback address (a DNS-rebinding page cannot pass) and a
-   * browser's Origin must be the board itself (another site's script cannot open the WebSocket).
-   */
+  /** On loopback, Host names a loopback address; anywhere, a browser's Origin is the board itself. */
   sameSite(req: IncomingMessage): boolean {
     const host = req.headers.host ?? '';
-    if (this.token === null && !isLoopback(hostname(host))) return false;
+    if (this.loopback && !isLoopback(hostname(host))) return false;
     const origin = req.headers.origin;
     if (!origin) return true;
     try {

@@ -27,10 +27,12 @@ export interface ServeOptions {
   readonly rendererDir: string;
   /** The folder holding demo-model/ and datasets/. */
   readonly resourcesDir: string;
+  /** `--no-token`: no token asked (loopback only). */
+  readonly noToken: boolean;
 }
 
 export interface ServedBoard {
-  /** The address to open, with the token when one is needed. */
+  /** The address to open, with the token (unless `--no-token`). */
   readonly url: string;
   readonly port: number;
   readonly token: string | null;
@@ -41,15 +43,17 @@ export interface ServedBoard {
 
 export async function serveBoard(o: ServeOptions): Promise<ServedBoard> {
   if (!existsSync(join(o.rendererDir, 'index.html'))) throw new UserError(`the board is not built (${o.rendererDir} has no index.html)`, 'Run `npm run build` in the TuneBoard folder first.');
+  const loopback = isLoopback(o.host);
+  if (o.noToken && !loopback) throw new UserError(`--no-token is only allowed on a loopback host, not ${o.host}: anyone on the network could use the board and your files`, 'Drop --no-token (open the printed address, token included), or serve on 127.0.0.1.');
   const paths: HostPaths = { runsDir: o.runsDir, exportsDir: o.exportsDir, baseDir: o.baseDir, ...demoPaths(o.resourcesDir) };
   const launchEngine = forkEngineLauncher(o.engineBundle);
   let broadcast: EventSink = () => {};
   const emit: EventSink = (event, payload) => broadcast(event, payload);
   const runs = new RunManager({ runsDir: paths.runsDir, baseDir: paths.baseDir, launchEngine, emit });
   const router = new CommandRouter({ runs, launchEngine, emit, paths, services: websocketServices });
-  const token = isLoopback(o.host) ? null : newAccessToken();
-  const policy = new AccessPolicy(token);
-  const board = createBoardServer({ rendererDir: o.rendererDir, policy, router });
+  const token = o.noToken ? null : newAccessToken();
+  const policy = new AccessPolicy(token, loopback);
+  const board = createBoardServer({ rendererDir: o.rendererDir, policy, router, log: (line) => process.stderr.write(`${line}\n`) });
   broadcast = (event, payload) => board.broadcast(event, payload);
 
   await new Promise<void>((resolve, reject) => {

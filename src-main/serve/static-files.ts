@@ -43,6 +43,9 @@ export async function sendFile(res: ServerResponse, file: string, head: boolean)
     // Built assets have hashed names; the page itself must always be fresh.
     'Cache-Control': file.endsWith('.html') ? 'no-store' : 'public, max-age=31536000, immutable',
   });
-  if (head) res.end();
-  else createReadStream(file).pipe(res);
+  if (head) return void res.end();
+  // A file that vanishes mid-read (a rebuild) cuts this response short, nothing else.
+  const stream = createReadStream(file);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
 }

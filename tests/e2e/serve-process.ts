@@ -1,6 +1,7 @@
 /**
  * `tuneboard serve` as a user starts it: the built command as a child process, on a free port, with runs
- * and exports in a temporary folder, the real engine behind it.
+ * and exports in a temporary folder, the real engine behind it. `url` is the address it printed, access
+ * token included: the page opened there keeps the token in a cookie and its WebSocket sends it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { ROOT } from '../cli/run-cli';
 
 export interface ServedBoard {
+  /** The printed address, with its `?token=`. */
   readonly url: string;
   /** A temporary folder for this board: runs/ and exports/ live in it, tests may write files there. */
   readonly dir: string;

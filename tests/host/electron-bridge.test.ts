@@ -48,16 +48,27 @@ test('the preload exposes exactly invoke and on, unwrapping results and errors',
   expect(seen).toEqual([{ id: 'a', line: 'one' }]);
 });
 
-test('the main process handles every command through the router, only from the board', async () => {
+test("the main process handles every command through the router, only from the board's main frame showing its page", async () => {
   const { handleCommands, windowEvents } = await import('../../src-main/app/ipc-bridge');
   const calls: Array<[string, unknown]> = [];
   const router = { handle: async (command: string, params: unknown) => (calls.push([command, params]), { ok: true, result: command }) };
-  const board = { id: 1 };
-  handleCommands(router as never, (sender) => sender === (board as never));
+  const page = 'file:///opt/TuneBoard/resources/app.asar/out/renderer/index.html';
+  const mainFrame = { url: `${page}#params`, parent: null };
+  const board = { id: 1, mainFrame };
+  handleCommands(router as never, { webContents: () => board as never, pageUrl: page });
   expect([...electron.handlers.keys()].sort()).toEqual(Object.keys(commandParams).map(invokeChannel).sort());
-  await expect(electron.handlers.get(invokeChannel('app:info'))!({ sender: board }, {})).resolves.toEqual({ ok: true, result: 'app:info' });
+  await expect(electron.handlers.get(invokeChannel('app:info'))!({ sender: board, senderFrame: mainFrame }, {})).resolves.toEqual({ ok: true, result: 'app:info' });
   expect(calls).toEqual([['app:info', {}]]);
-  expect(await electron.handlers.get(invokeChannel('run:list'))!({ sender: { id: 2 } }, {})).toEqual({ ok: false, error: { message: 'only the board may send commands' } });
+
+  const refused = { ok: false, error: { message: 'only the board may send commands' } };
+  const senders: Record<string, unknown> = {
+    'another web contents': { sender: { id: 2, mainFrame }, senderFrame: mainFrame },
+    'a frame inside the board': { sender: board, senderFrame: { url: page, parent: mainFrame } },
+    'the main frame, navigated elsewhere': { sender: board, senderFrame: { url: 'https://evil.example/', parent: null } },
+    'the main frame, on another file': { sender: board, senderFrame: { url: 'file:///tmp/other.html', parent: null } },
+    'a frame already gone': { sender: board, senderFrame: null },
+  };
+  for (const [who, event] of Object.entries(senders)) expect(await electron.handlers.get(invokeChannel('run:list'))!(event, {}), who).toEqual(refused);
   expect(calls).toHaveLength(1);
 
   const sent: unknown[][] = [];
@@ -81,7 +92,7 @@ test('web contents cannot navigate, open windows or get permissions; responses c
 
   let onHeaders: ((details: unknown, callback: (r: unknown) => void) => void) | null = null;
   let permission: ((c: unknown, p: string, cb: (ok: boolean) => void) => void) | null = null;
-  applyContentSecurityPolicy({ webRequest: { onHeadersReceived: (l: never) => (onHeaders = l) }, setPermissionRequestHandler: (h: never) => (permission = h), setPermissionCheckHandler: () => {} } as never, false);
+  applyContentSecurityPolicy({ webRequest: { onHeadersReceived: (l: never) => (onHeaders = l) }, setPermissionRequestHandler: (h: never) => (permission = h), setPermissionCheckHandler: () => {} } as never);
   const headers = await new Promise<any>((resolve) => onHeaders!({ responseHeaders: { 'X-Other': ['1'] } }, resolve));
   expect(headers.responseHeaders['X-Other']).toEqual(['1']);
   expect(headers.responseHeaders['Content-Security-Policy'][0]).toMatch(/default-src 'self'; script-src 'self'.*connect-src 'self';.*object-src 'none'/);

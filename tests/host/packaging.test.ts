@@ -3,14 +3,31 @@
  * Electron distribution (Electron's binary is not downloaded here), then the produced app.asar is listed
  * with @electron/asar: the entry points, the runtime dependencies and only this platform's Dawn are in it,
  * the engine and Dawn are unpacked beside it, the demo model and dataset are extra resources, and no
- * source, test or source map was packed.
+ * source, test or source map was packed. The Electron fuses are flipped as electron-builder.cjs says: Electron's
+ * binary cannot be downloaded here, so the stand-in carries a fuse wire (the sentinel, version, length and
+ * Electron's default states) for electron-builder to flip and @electron/fuses to read back.
  */
 import { listPackage } from '@electron/asar';
+import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { ROOT, tempDir } from './host-fixtures';
+
+/** Where @electron/fuses finds the fuse wire in an Electron binary. */
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+/** Electron's defaults (docs/tutorial/fuses.md), in wire order: RunAsNode on, cookie encryption off, NODE_OPTIONS on, --inspect on, asar integrity off, only-asar off, browser V8 snapshot off, file: privileges on. */
+const ELECTRON_DEFAULT_WIRE = '10110001';
+
+/** A stand-in for the Electron binary: a script that says what it is, with a fuse wire in a comment line. */
+function standInElectron(): Buffer {
+  return Buffer.concat([
+    Buffer.from(`#!/bin/sh\n# fuse wire: ${FUSE_SENTINEL}`),
+    Buffer.from([1, ELECTRON_DEFAULT_WIRE.length]),
+    Buffer.from(`${ELECTRON_DEFAULT_WIRE}\necho "stand-in for the Electron binary"\n`),
+  ]);
+}
 
 beforeAll(() => {
   for (const entry of ['out/main/index.js', 'out/preload/index.js', 'out/renderer/index.html', 'out/engine/tuneboard.mjs']) {
@@ -18,12 +35,12 @@ beforeAll(() => {
   }
 });
 
-test('electron-builder --dir packs the board, the engine and the demo into the app', { timeout: 300_000 }, () => {
+test('electron-builder --dir packs the board, the engine and the demo into the app, with the fuses flipped', { timeout: 300_000 }, async () => {
   const work = tempDir('tb-pack-');
   // Stand-in for Electron's distribution: electron-builder copies it and renames the `electron` binary.
   const electronDist = join(work, 'electron-dist');
   mkdirSync(electronDist);
-  writeFileSync(join(electronDist, 'electron'), '#!/bin/sh\necho "stand-in for the Electron binary"\n');
+  writeFileSync(join(electronDist, 'electron'), standInElectron());
   chmodSync(join(electronDist, 'electron'), 0o755);
   const output = join(work, 'dist');
   const builder = join(ROOT, 'node_modules/electron-builder/cli.js');
@@ -57,5 +74,22 @@ test('electron-builder --dir packs the board, the engine and the demo into the a
   for (const f of ['demo-model/config.json', 'demo-model/model.safetensors', 'demo-model/tokenizer.json', 'datasets/sample_alpaca.json']) {
     expect(existsSync(join(resources, f)), f).toBe(true);
   }
-  expect(existsSync(join(output, 'linux-unpacked', 'tuneboard'))).toBe(true);
+  const binary = join(output, 'linux-unpacked', 'tuneboard');
+  expect(existsSync(binary)).toBe(true);
+
+  // The fuses, read back from the packed binary: no ELECTRON_RUN_AS_NODE, NODE_OPTIONS or --inspect; only
+  // app.asar is loaded (validated where Electron supports it: macOS, Windows); cookies encrypted on disk.
+  const wire = await getCurrentFuseWire(binary);
+  // Each fuse is a byte: '1' on, '0' off.
+  const state = (fuse: FuseV1Options) => ({ '1': 'on', '0': 'off' })[String.fromCharCode(wire[fuse] as number)] ?? `byte ${wire[fuse]}`;
+  expect({
+    runAsNode: state(FuseV1Options.RunAsNode),
+    nodeOptions: state(FuseV1Options.EnableNodeOptionsEnvironmentVariable),
+    nodeCliInspect: state(FuseV1Options.EnableNodeCliInspectArguments),
+    onlyLoadAppFromAsar: state(FuseV1Options.OnlyLoadAppFromAsar),
+    embeddedAsarIntegrityValidation: state(FuseV1Options.EnableEmbeddedAsarIntegrityValidation),
+    cookieEncryption: state(FuseV1Options.EnableCookieEncryption),
+  }).toEqual({ runAsNode: 'off', nodeOptions: 'off', nodeCliInspect: 'off', onlyLoadAppFromAsar: 'on', embeddedAsarIntegrityValidation: 'on', cookieEncryption: 'on' });
+  // The stand-in still runs: the wire sits in a comment, and flipping changed no byte outside it.
+  expect(spawnSync(binary, { encoding: 'utf8' }).stdout).toBe('stand-in for the Electron binary\n');
 });

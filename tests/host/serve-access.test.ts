@@ -10,33 +10,40 @@ import { tempDir } from './host-fixtures';
 
 const request = (url: string, headers: Record<string, string> = {}) => ({ url, headers }) as unknown as IncomingMessage;
 
-test('loopback addresses need no token; any other host does, from the URL or the cookie', () => {
+test('the token is asked from the URL or the cookie (of this port); --no-token asks none', () => {
   expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'].every(isLoopback)).toBe(true);
   expect(['0.0.0.0', '::', '192.168.1.5', 'example.com'].some(isLoopback)).toBe(false);
-  const open = new AccessPolicy(null);
+  const open = new AccessPolicy(null, true);
   expect(open.allows(request('/'))).toBe(true);
   expect(open.cookie()).toBeNull();
 
-  const policy = new AccessPolicy('secret-token');
-  policy.port = 8123;
-  expect(policy.allows(request('/'))).toBe(false);
-  expect(policy.allows(request('/?token=secret-toke'))).toBe(false);
-  expect(policy.allows(request('/ws?token=secret-token'))).toBe(true);
-  expect(policy.allows(request('/assets/a.js', { cookie: 'x=1; tuneboard-token-8123=secret-token' }))).toBe(true);
-  expect(policy.allows(request('/assets/a.js', { cookie: 'tuneboard-token-9000=secret-token' }))).toBe(false);
-  expect(policy.cookie()).toBe('tuneboard-token-8123=secret-token; Path=/; HttpOnly; SameSite=Strict');
+  for (const loopback of [true, false]) {
+    const policy = new AccessPolicy('secret-token', loopback);
+    policy.port = 8123;
+    expect(policy.allows(request('/'))).toBe(false);
+    expect(policy.allows(request('/?token=secret-toke'))).toBe(false);
+    expect(policy.allows(request('/ws?token=secret-token'))).toBe(true);
+    expect(policy.allows(request('/assets/a.js', { cookie: 'x=1; tuneboard-token-8123=secret-token' }))).toBe(true);
+    expect(policy.allows(request('/assets/a.js', { cookie: 'tuneboard-token-9000=secret-token' }))).toBe(false);
+    // A target that is no URL carries no token (and does not throw).
+    expect(policy.allows(request('//'))).toBe(false);
+    expect(policy.cookie()).toBe('tuneboard-token-8123=secret-token; Path=/; HttpOnly; SameSite=Strict');
+  }
 });
 
-test('on loopback, Host must be loopback and Origin must be the board itself', () => {
-  const open = new AccessPolicy(null);
-  expect(open.sameSite(request('/', { host: '127.0.0.1:7860' }))).toBe(true);
-  expect(open.sameSite(request('/', { host: 'localhost:7860', origin: 'http://localhost:7860' }))).toBe(true);
-  expect(open.sameSite(request('/', { host: '[::1]:7860' }))).toBe(true);
-  expect(open.sameSite(request('/', { host: 'rebind.example:7860' }))).toBe(false);
-  expect(open.sameSite(request('/', { host: '127.0.0.1:7860', origin: 'http://evil.example' }))).toBe(false);
-  expect(open.sameSite(request('/', { host: '127.0.0.1:7860', origin: 'null' }))).toBe(false);
-  const tokened = new AccessPolicy('t');
-  expect(tokened.sameSite(request('/', { host: 'gpu-box:7860', origin: 'http://gpu-box:7860' }))).toBe(true);
+test('on loopback, Host must be loopback, token or not; anywhere, Origin must be the board itself', () => {
+  for (const token of [null, 't']) {
+    const local = new AccessPolicy(token, true);
+    expect(local.sameSite(request('/', { host: '127.0.0.1:7860' }))).toBe(true);
+    expect(local.sameSite(request('/', { host: 'localhost:7860', origin: 'http://localhost:7860' }))).toBe(true);
+    expect(local.sameSite(request('/', { host: '[::1]:7860' }))).toBe(true);
+    expect(local.sameSite(request('/', { host: 'rebind.example:7860' }))).toBe(false);
+    expect(local.sameSite(request('/', { host: '127.0.0.1:7860', origin: 'http://evil.example' }))).toBe(false);
+    expect(local.sameSite(request('/', { host: '127.0.0.1:7860', origin: 'null' }))).toBe(false);
+  }
+  const remote = new AccessPolicy('t', false);
+  expect(remote.sameSite(request('/', { host: 'gpu-box:7860', origin: 'http://gpu-box:7860' }))).toBe(true);
+  expect(remote.sameSite(request('/', { host: 'gpu-box:7860', origin: 'http://evil.example' }))).toBe(false);
 });
 
 test('static files never leave the board folder', async () => {

@@ -6,11 +6,13 @@ import { serveBoard } from '../../serve/serve-board';
 import { numberFlag, parseCommandLine } from '../args';
 import type { Command } from './command';
 
-const usage = `usage: tuneboard serve [--host 127.0.0.1] [--port 7860] [--runs-dir DIR] [--exports-dir DIR] [--open]
+const usage = `usage: tuneboard serve [--host 127.0.0.1] [--port 7860] [--runs-dir DIR] [--exports-dir DIR] [--open] [--no-token]
   Serves the board over HTTP and WebSocket, for a browser on this machine or, with --host 0.0.0.0, on
-  another one (a GPU server, say). On any host but a loopback address the printed URL carries a random
-  access token: requests without it are refused. Runs are kept in --runs-dir (default ./runs), exports
-  with a relative destination in --exports-dir (default ./exports). Ctrl-C stops a training with a
+  another one (a GPU server, say). The printed URL carries a random access token, on loopback too:
+  requests without it are refused. Whoever holds it can do all the board does, as you: read datasets and
+  models, start runs, write exports. --no-token (loopback only) drops the token: any local user or process
+  can then read and write your files through the board. Runs are kept in --runs-dir (default ./runs),
+  exports with a relative destination in --exports-dir (default ./exports). Ctrl-C stops a training with a
   checkpoint first, then quits.`;
 
 export const serve: Command = {
@@ -25,6 +27,7 @@ export const serve: Command = {
         'runs-dir': { type: 'string', default: 'runs' },
         'exports-dir': { type: 'string', default: 'exports' },
         open: { type: 'boolean', default: false },
+        'no-token': { type: 'boolean', default: false },
       },
       usage,
     );
@@ -41,10 +44,12 @@ export const serve: Command = {
       engineBundle: bundle,
       rendererDir: join(out, 'renderer'),
       resourcesDir: resourcesDir(),
+      noToken: values['no-token'],
     });
+    if (!board.token) process.stderr.write('warning: --no-token: any local user or process can read and write your files through the board, as you.\n');
     process.stdout.write(`TuneBoard is serving the board at ${board.url}\n`);
     process.stdout.write(`runs: ${board.runs.runsDir}\n`);
-    if (board.token) process.stdout.write('Anyone with this address (and its token) can use the board and this machine\'s files: share it with care.\n');
+    if (board.token) process.stdout.write('Anyone with this address (its token included) can use the board and your files: share it with care.\n');
     process.stdout.write('Press Ctrl-C to stop.\n');
     if (values.open) openInBrowser(board.url);
 
