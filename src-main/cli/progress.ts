@@ -1,5 +1,5 @@
 import type { TrainEvent } from '../protocol/engine-types';
-import { formatBytes, formatCount } from '../protocol/quantities';
+import { formatBytes, formatCount, formatLoss } from '../protocol/quantities';
 
 /**
  * Training progress on stderr: one line that updates in place on a terminal (a new line per logged step
@@ -27,18 +27,28 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
         );
         return;
       case 'eval':
-        line(`step ${event.step}: eval loss ${event.evalLoss.toFixed(4)}`);
+        line(`step ${event.step}: eval loss ${formatLoss(event.evalLoss)}`);
         return;
       case 'checkpoint':
         line(`step ${event.step}: checkpoint saved to ${event.path}`);
         return;
+      case 'health': {
+        const r = event.reading;
+        line(`${r.severity === 'error' ? 'error' : 'warning'}: step ${r.step}: ${r.message}\n  ${r.advice}`);
+        return;
+      }
+      case 'progress':
+        // Between logged steps a terminal's line still moves; a log file gets the logged steps only.
+        if (tty) {
+          stream.write(`\r\x1b[2K${bar(event.step, event.totalSteps)} · elapsed ${clock(event.elapsedSeconds)} · ETA ${clock(event.etaSeconds)}`);
+          live = true;
+        }
+        return;
       case 'step': {
         const m = event.metrics;
-        const width = 20;
-        const done = Math.round((m.step / event.totalSteps) * width);
         const text = [
-          `step ${m.step}/${event.totalSteps} ${'█'.repeat(done)}${'░'.repeat(width - done)}`,
-          `loss ${m.loss.toFixed(4)}`,
+          bar(m.step, event.totalSteps),
+          `loss ${formatLoss(m.loss)}`,
           `lr ${m.lr.toExponential(2)}`,
           `${Math.round(m.tokens_per_s)} tok/s`,
           `${m.memory.kind === 'gpu' ? 'GPU' : 'RAM'} ${formatBytes(m.memory.used)}`,
@@ -65,4 +75,10 @@ export function clock(seconds: number): string {
   const mm = String(Math.floor((s % 3600) / 60)).padStart(h ? 2 : 1, '0');
   const ss = String(s % 60).padStart(2, '0');
   return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+function bar(step: number, total: number): string {
+  const width = 20;
+  const done = Math.round((step / total) * width);
+  return `step ${step}/${total} ${'█'.repeat(done)}${'░'.repeat(width - done)}`;
 }

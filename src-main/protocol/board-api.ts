@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { DatasetPreview } from './dataset-preview';
-import { BACKEND_CHOICES, type BackendReport, type ExportProgress, type ExportResult, type ModelInfo, type RunRecord, type StepMetrics } from './engine-types';
+import { BACKEND_CHOICES, type BackendReport, type ExportProgress, type ExportResult, type HealthKind, type HealthReading, type ModelInfo, type RunRecord, type StepMetrics } from './engine-types';
 
 export type { DatasetPreview };
 
@@ -77,6 +77,8 @@ export interface RunSummary {
   readonly outputDir: string;
   /** Whether a checkpoint exists to resume from. */
   readonly resumable: boolean;
+  /** What the health readings said, each kind once, in order (a finished run that diverged is not plain green). */
+  readonly health: readonly HealthKind[];
 }
 
 export interface RunProgress {
@@ -96,6 +98,8 @@ export interface RunDetail {
   readonly evals: ReadonlyArray<{ readonly step: number; readonly evalLoss: number }>;
   readonly logs: readonly string[];
   readonly progress: RunProgress | null;
+  /** Every health reading of the run, in order. */
+  readonly health: readonly HealthReading[];
 }
 
 export interface FsEntry {
@@ -145,6 +149,9 @@ export interface BoardEvents {
   'run:changed': RunSummary;
   'run:metrics': { readonly id: string; readonly metrics: StepMetrics; readonly progress: RunProgress };
   'run:eval': { readonly id: string; readonly step: number; readonly evalLoss: number };
+  /** Every step (metrics come every logging_steps): the progress bar, elapsed time and ETA move with it. */
+  'run:progress': { readonly id: string; readonly progress: RunProgress };
+  'run:health': { readonly id: string; readonly reading: HealthReading };
   'run:log': { readonly id: string; readonly line: string };
   'run:deleted': { readonly id: string };
   /** The text added to the reply since the previous chat:token; chat:send resolves with the whole reply. */

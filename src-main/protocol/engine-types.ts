@@ -67,6 +67,25 @@ export interface StepMetrics {
   readonly tokens_per_s: number;
   readonly memory: MemoryReading;
   readonly eval_loss?: number;
+  /** What the curves said since the previous line (health-monitor.ts). */
+  readonly health?: readonly HealthReading[];
+}
+
+export const HEALTH_KINDS = ['diverging', 'not-moving', 'overfitting', 'grad-spike', 'non-finite'] as const;
+export type HealthKind = (typeof HEALTH_KINDS)[number];
+
+/**
+ * What the engine reads from a run's curves, in words a user understands: what was seen, with its numbers, and
+ * one change to try. `values` are those numbers by name, for the board to say the same in the user's language.
+ */
+export interface HealthReading {
+  readonly step: number;
+  readonly kind: HealthKind;
+  /** 'warn': the run goes on; 'error': it stopped the run. */
+  readonly severity: 'warn' | 'error';
+  readonly values: Readonly<Record<string, number>>;
+  readonly message: string;
+  readonly advice: string;
 }
 
 export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed';
@@ -84,6 +103,9 @@ export type TrainEvent =
       readonly trainableParameters: number;
     }
   | { readonly type: 'step'; readonly metrics: StepMetrics; readonly elapsedSeconds: number; readonly etaSeconds: number; readonly totalSteps: number }
+  /** Every step, logged or not, so progress moves whatever logging_steps is. Elapsed counts the run's training time across resumes. */
+  | { readonly type: 'progress'; readonly step: number; readonly totalSteps: number; readonly elapsedSeconds: number; readonly etaSeconds: number }
+  | { readonly type: 'health'; readonly reading: HealthReading }
   | { readonly type: 'eval'; readonly step: number; readonly evalLoss: number }
   | { readonly type: 'checkpoint'; readonly step: number; readonly path: string };
 
@@ -123,6 +145,8 @@ export interface RunRecord {
   readonly examples: { readonly train: number; readonly eval: number } | null;
   readonly last_checkpoint: string | null;
   readonly error: string | null;
+  /** Every health reading of the run, in order (absent in run.json files of older versions). */
+  readonly health?: readonly HealthReading[];
 }
 
 /** run.json of a run that has just begun: only its id, config and start are known. */

@@ -28,6 +28,14 @@ export function formatCount(n: number): string {
   return scale === 1 ? String(n) : `${threeDigits(n / scale)}${suffix}`;
 }
 
+/**
+ * A loss (or any measured value) with `digits` decimals; "–" where there is none: a NaN, which crosses JSON as
+ * null (a step with no supervised token, or a loss that blew up).
+ */
+export function formatLoss(value: number | null | undefined, digits = 4): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–';
+}
+
 function threeDigits(value: number): string {
   return value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0);
 }

@@ -29,6 +29,11 @@ export const trainConfigSchema = z
     use_rslora: z.boolean().default(false),
 
     cutoff_len: positiveInt.default(2048),
+    /**
+     * TuneBoard's own: examples with no answer token left within cutoff_len are dropped (they cost time and teach
+     * nothing). false keeps them, as transformers' Trainer does, to reproduce its runs step for step.
+     */
+    drop_untrained_examples: z.boolean().default(true),
     max_samples: positiveInt.nullish(),
     val_size: z.number().nonnegative().default(0),
     shuffle: z.boolean().default(true),

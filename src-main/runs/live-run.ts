@@ -5,6 +5,7 @@
  */
 import type { RunDetail, RunProgress, RunSummary } from '../protocol/board-api';
 import type { RunRecord, StepMetrics, TrainEvent } from '../protocol/engine-types';
+import { formatLoss } from '../protocol/quantities';
 import type { EventSink } from './event-sink';
 import type { EngineHost, EngineJob } from './engine-host';
 import { summaryOf } from './run-summary';
@@ -51,7 +52,7 @@ export class LiveRun {
   }
 
   detail(): RunDetail {
-    return { summary: this.summary(), config: this.record.config, metrics: [...this.metrics], evals: [...this.evals], logs: [...this.logs], progress: this.progress };
+    return { summary: this.summary(), config: this.record.config, metrics: [...this.metrics], evals: [...this.evals], logs: [...this.logs], progress: this.progress, health: this.record.health ?? [] };
   }
 
   changed(): void {
@@ -90,14 +91,30 @@ export class LiveRun {
         this.record = { ...this.record, steps_done: m.step, total_steps: event.totalSteps };
         this.progress = { step: m.step, totalSteps: event.totalSteps, elapsedSeconds: event.elapsedSeconds, etaSeconds: event.etaSeconds, tokensPerSecond: m.tokens_per_s };
         this.emit('run:metrics', { id: this.id, metrics: m, progress: this.progress });
-        this.log(`step ${m.step}/${event.totalSteps} · loss ${m.loss.toFixed(4)} · lr ${m.lr.toExponential(2)} · ${Math.round(m.tokens_per_s)} tok/s`);
+        this.log(`step ${m.step}/${event.totalSteps} · loss ${formatLoss(m.loss)} · lr ${m.lr.toExponential(2)} · ${Math.round(m.tokens_per_s)} tok/s`);
         return;
       }
       case 'eval':
         this.evals.push({ step: event.step, evalLoss: event.evalLoss });
         this.emit('run:eval', { id: this.id, step: event.step, evalLoss: event.evalLoss });
-        this.log(`step ${event.step}: eval loss ${event.evalLoss.toFixed(4)}`);
+        this.log(`step ${event.step}: eval loss ${formatLoss(event.evalLoss)}`);
         return;
+      case 'progress': {
+        const { step, totalSteps, elapsedSeconds, etaSeconds } = event;
+        this.record = { ...this.record, steps_done: step, total_steps: totalSteps };
+        this.progress = { step, totalSteps, elapsedSeconds, etaSeconds, tokensPerSecond: this.progress?.tokensPerSecond ?? 0 };
+        this.emit('run:progress', { id: this.id, progress: this.progress });
+        return;
+      }
+      case 'health': {
+        const { reading } = event;
+        const known = this.record.health ?? [];
+        this.record = { ...this.record, health: [...known, reading] };
+        this.emit('run:health', { id: this.id, reading });
+        this.log(`${reading.severity}: step ${reading.step}: ${reading.message}. ${reading.advice}`);
+        if (!known.some((r) => r.kind === reading.kind)) this.changed();
+        return;
+      }
       case 'checkpoint':
         this.hasCheckpoint = true;
         this.record = { ...this.record, last_checkpoint: event.path };

@@ -115,6 +115,7 @@ export class RunManager {
       evals: history.metrics.flatMap((m) => (m.eval_loss === undefined ? [] : [{ step: m.step, evalLoss: m.eval_loss }])),
       logs: history.logs,
       progress: null,
+      health: history.record.health ?? [],
     };
   }
 
@@ -186,7 +187,8 @@ export class RunManager {
     run.hasCheckpoint = checkpoints.length > 0;
     run.stopping = false;
     if (record.status === 'completed') run.log(`completed after ${record.steps_done} steps`);
-    else if (record.status === 'stopped') run.log(`stopped at step ${record.steps_done}; resume to continue from the checkpoint`);
+    else if (record.status === 'stopped' && run.hasCheckpoint) run.log(`stopped at step ${record.steps_done}; resume to continue from the checkpoint`);
+    else if (record.status === 'stopped') run.log('stopped before the first step: there is nothing to resume; start the run again');
     else run.log(`failed: ${record.error}`);
     run.changed();
   }

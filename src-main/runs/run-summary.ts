@@ -26,5 +26,6 @@ export function summaryOf(record: RunRecord, dir: string, metrics: readonly Step
     error: interrupted ? INTERRUPTED : record.error,
     outputDir: dir,
     resumable: (status === 'stopped' || status === 'failed') && hasCheckpoint,
+    health: [...new Set((record.health ?? []).map((r) => r.kind))],
   };
 }

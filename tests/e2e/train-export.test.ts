@@ -112,10 +112,11 @@ describe('training in the board', () => {
     const row = page.locator(`[data-testid=run-row][data-run="${runId}"]`);
     expect(await row.getByTestId('run-status').getAttribute('data-status')).toBe('completed');
 
-    // One click from the finished run to "Merge and save full model", into a folder of the test's own.
+    // One click from the finished run to "Merge and save full model", into a folder of the test's own (in the
+    // exports folder: the board exports nowhere else unless a folder is chosen in the desktop's dialog).
     await page.getByTestId('tab-train').click();
     await page.getByTestId('go-export').click();
-    const out = join(session.board.dir, 'merged-model');
+    const out = join(session.board.exportsDir, 'merged-model');
     expect(await page.getByTestId('merge-out-input').inputValue()).toBe(join(session.board.exportsDir, `${runId}-merged`));
     await page.getByTestId('merge-out-input').fill(out);
     await page.getByTestId('merge-start').click();

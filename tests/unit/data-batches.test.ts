@@ -5,7 +5,7 @@ import { tokenizeConversation, type TokenizedExample } from '../../src-main/engi
 import { ChatTokenizer } from '../../src-main/engine/formats/tokenizer';
 import { CASES, fixturePath, readJson, readReference } from '../fixtures';
 
-const example = (inputIds: number[], labels: number[]): TokenizedExample => ({ row: 1, inputIds, labels, fullLength: inputIds.length, textCut: false });
+const example = (inputIds: number[], labels: number[]): TokenizedExample => ({ row: 1, inputIds, labels, fullLength: inputIds.length, textCut: false, promptLength: 0 });
 
 describe('collate', () => {
   test('right-pads ids with padId, labels with -100 and masks the padding', () => {

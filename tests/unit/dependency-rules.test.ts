@@ -22,7 +22,7 @@ const ENGINE_LAYERS: Record<string, readonly string[]> = {
   lora: ['backend', 'ops', 'formats', 'quant', 'model'],
   data: ['formats'],
   train: ['backend', 'ops', 'formats', 'quant', 'model', 'lora', 'data'],
-  export: ['backend', 'ops', 'formats', 'quant', 'model', 'lora', 'data'],
+  export: ['backend', 'ops', 'formats', 'quant', 'model', 'lora', 'data', 'train'],
   jobs: ['backend', 'ops', 'formats', 'quant', 'metrics', 'model', 'lora', 'data', 'train', 'export'],
   bench: ['backend', 'ops', 'formats', 'quant', 'model', 'lora', 'data', 'train'],
   worker: ['backend', 'ops', 'formats', 'quant', 'metrics', 'model', 'lora', 'data', 'train', 'export', 'jobs'],

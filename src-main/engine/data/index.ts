@@ -2,7 +2,7 @@
 export { type BadRow, type Conversation, type DatasetFormat } from './conversation';
 export { resolveDatasetSource, type DatasetSource } from './dataset-source';
 export { listBadRows, loadDataset, type LoadedDataset } from './load-dataset';
-export { tokenizeConversation, type TokenizedExample } from './tokenize';
+export { supervisedTargets, tokenizeConversation, type TokenizedExample } from './tokenize';
 export { splitValidation } from './split';
 export { collate, padTokenId, type Batch } from './batches';
 export { previewDataset } from './preview';

@@ -17,6 +17,8 @@ export interface TokenizedExample {
   readonly fullLength: number;
   /** A message was longer than cutoff_len tokens can be, and was cut before tokenizing. */
   readonly textCut: boolean;
+  /** Where the first answer starts (tokens before it): cutoff_len must be above it for the example to teach anything. */
+  readonly promptLength: number;
 }
 
 /** Characters past the ones cutoff_len tokens can cover, so that cutting never changes the tokens kept. */
@@ -35,15 +37,17 @@ export function tokenizeConversation(tokenizer: ChatTokenizer, conversation: Con
   const messages = textCut ? conversation.messages.map((m) => ({ ...m, content: m.content.slice(0, maxChars) })) : conversation.messages;
   const full = tokenizer.encodeChat(messages, false);
   const labels = new Array<number>(full.length).fill(IGNORE_INDEX);
+  let promptLength = full.length;
   for (let i = 0; i < messages.length; i++) {
     if (messages[i]!.role !== 'assistant') continue;
     const start = tokenizer.encodeChat(messages.slice(0, i), true).length;
+    promptLength = Math.min(promptLength, start);
     // Later answers would only be cut off: skip rendering them.
     if (start >= cutoffLen) break;
     const end = i === messages.length - 1 ? full.length : Math.min(tokenizer.encodeChat(messages.slice(0, i + 1), false).length, full.length);
     for (let t = start; t < end; t++) labels[t] = full[t]!;
   }
-  return { row: conversation.row, inputIds: full.slice(0, cutoffLen), labels: labels.slice(0, cutoffLen), fullLength: full.length, textCut };
+  return { row: conversation.row, inputIds: full.slice(0, cutoffLen), labels: labels.slice(0, cutoffLen), fullLength: full.length, textCut, promptLength };
 }
 
 /** Positions the loss scores: logits at t - 1 predict token t, so a label at position 0 is never a target. */

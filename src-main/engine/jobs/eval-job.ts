@@ -16,7 +16,7 @@ export interface EvalOptions {
 
 /** Loss and perplexity of a model (with an adapter when given) over every usable example of a dataset. */
 export async function runEvalJob(loaded: LoadedModel, options: EvalOptions): Promise<EvalResult & { warnings: string[] }> {
-  const data = await prepareData(loaded, { dataset: options.dataset, datasetDir: options.datasetDir, cutoffLen: options.cutoffLen, valSize: 0, seed: 0 });
+  const data = await prepareData(loaded, { dataset: options.dataset, datasetDir: options.datasetDir, cutoffLen: options.cutoffLen, valSize: 0, seed: 0, dropUntrained: true });
   const adapter = options.adapter ? await LoraAdapter.load(loaded.model, options.adapter) : null;
   try {
     const { loss, tokens } = await evaluateLoss(loaded.model, data.train, options.batchSize, padTokenId(loaded.tokenizer), options.signal);

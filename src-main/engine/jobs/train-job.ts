@@ -11,11 +11,12 @@ import type { TrainConfig } from '../../protocol/train-config';
 import { initBackend } from '../backend/backend';
 import { UserError, describeError, fileSystemError } from '../errors';
 import { createOutputFolder, isWithin, realPath, refuseSpecialFolder } from '../output-folders';
-import { formatBytes } from '../../protocol/quantities';
+import { formatBytes, formatLoss } from '../../protocol/quantities';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter } from '../lora/adapter-files';
 import { LoraAdapter, type LoraInit } from '../lora/lora-adapter';
 import { resolveTargets, type LoraConfig } from '../lora/lora-config';
 import { LINEAR_LAYERS } from '../model/model-layout';
+import { readModelConfig, type ModelConfig } from '../formats/model-config';
 import type { CausalLM } from '../model/causal-lm';
 import { loadModel } from '../model/load-model';
 import { loadCheckpoint, type SavedCheckpoint } from '../train/checkpoint';
@@ -93,6 +94,7 @@ interface TrainingSession {
 }
 
 async function setUpSession(config: TrainConfig, resume: string | null, run: RunLog): Promise<TrainingSession> {
+  checkCutoff(config, await readModelConfig(config.model_name_or_path));
   const loaded = await loadModel(config.model_name_or_path);
   let adapter: LoraAdapter | null = null;
   try {
@@ -103,6 +105,7 @@ async function setUpSession(config: TrainConfig, resume: string | null, run: Run
       maxSamples: config.max_samples,
       valSize: config.val_size,
       seed: config.seed,
+      dropUntrained: config.drop_untrained_examples,
     });
     for (const w of data.warnings) run.emit({ type: 'log', level: 'warn', message: w });
     const checkpoint = resume ? await loadCheckpoint(resume) : null;
@@ -111,6 +114,7 @@ async function setUpSession(config: TrainConfig, resume: string | null, run: Run
     const order = new DataOrder(data.train.length, config.per_device_train_batch_size, config.gradient_accumulation_steps, config.shuffle, config.seed);
     const totalSteps = order.totalSteps(config.num_train_epochs, config.max_steps);
     const schedule = { type: config.lr_scheduler_type, baseLr: config.learning_rate, totalSteps, warmupSteps: warmupStepsOf(totalSteps, config.warmup_steps, config.warmup_ratio) };
+    for (const w of planWarnings(config, data.train.length, data.val.length, totalSteps)) run.emit({ type: 'log', level: 'warn', message: w });
     if (checkpoint) {
       if (checkpoint.state.totalSteps !== totalSteps) {
         throw new UserError(`the checkpoint ${resume} belongs to a run of ${checkpoint.state.totalSteps} steps, but this config makes ${totalSteps}`, 'Resume with the same config as the interrupted run.');
@@ -139,11 +143,36 @@ async function setUpSession(config: TrainConfig, resume: string | null, run: Run
   }
 }
 
+/** A cutoff past the model's context would index positions it was never trained on: refused before loading. */
+function checkCutoff(config: TrainConfig, model: ModelConfig): void {
+  if (config.cutoff_len > model.maxPositionEmbeddings) {
+    throw new UserError(`cutoff_len ${config.cutoff_len} is more than this model's context (max_position_embeddings ${model.maxPositionEmbeddings})`, `Set cutoff_len to ${model.maxPositionEmbeddings} or less.`);
+  }
+}
+
+/** Settings that do not fit this run's size, said in words: the run goes on, but not as the user likely meant. */
+function planWarnings(config: TrainConfig, trainExamples: number, evalExamples: number, totalSteps: number): string[] {
+  const warnings: string[] = [];
+  if (config.per_device_train_batch_size > trainExamples) {
+    warnings.push(`per_device_train_batch_size ${config.per_device_train_batch_size} is more than the ${trainExamples} training examples: each step takes all ${trainExamples}`);
+  }
+  if (config.logging_steps > totalSteps) {
+    warnings.push(`logging_steps ${config.logging_steps} is more than this run's ${totalSteps} steps: the loss is logged at the last step only; logging_steps ${Math.max(1, Math.floor(totalSteps / 10))} draws a curve`);
+  }
+  const evalSteps = config.eval_steps ?? config.logging_steps;
+  if (evalExamples > 0 && evalSteps > totalSteps) {
+    warnings.push(`eval_steps ${evalSteps} is more than this run's ${totalSteps} steps: the held-out loss is measured only before the first step and after the last`);
+  }
+  if (config.save_steps >= totalSteps) warnings.push(`save_steps ${config.save_steps} is not less than this run's ${totalSteps} steps: no checkpoint is saved before the end (Stop still saves one)`);
+  return warnings;
+}
+
 /** The eval loss before the first step: the baseline the charts compare against. */
 async function initialEvaluation(session: TrainingSession, config: TrainConfig, run: RunLog, signal: AbortSignal | undefined): Promise<void> {
   if (!session.data.val.length) return;
   const initial = await evaluateLoss(session.model, session.data.val, config.per_device_eval_batch_size ?? config.per_device_train_batch_size, session.padId, signal);
-  run.emit({ type: 'eval', step: 0, evalLoss: initial.loss });
+  // Stopped while it ran: a partial evaluation is no baseline.
+  if (!signal?.aborted) run.emit({ type: 'eval', step: 0, evalLoss: initial.loss });
 }
 
 /** A run's record and log as it goes: run.json (one writer), train.log, and the events passed on to the caller. */
@@ -169,7 +198,11 @@ class RunLog {
 
   readonly emit = (event: TrainEvent): void => {
     if (event.type === 'log') void this.files.log(`${event.level}: ${event.message}`);
-    if (event.type === 'eval') void this.files.log(`step ${event.step}: eval loss ${event.evalLoss.toFixed(4)}`);
+    if (event.type === 'eval') void this.files.log(`step ${event.step}: eval loss ${formatLoss(event.evalLoss)}`);
+    if (event.type === 'health') {
+      void this.files.log(`${event.reading.severity}: step ${event.reading.step}: ${event.reading.message}. ${event.reading.advice}`);
+      void this.record.update({ health: [...(this.record.record.health ?? []), event.reading] });
+    }
     // A crash after this point still leaves run.json naming the checkpoint to resume from.
     if (event.type === 'checkpoint') void this.record.update({ last_checkpoint: event.path, steps_done: event.step });
     this.onEvent(event);

@@ -16,6 +16,8 @@ export interface TrainerState {
   readonly totalSteps: number;
   readonly epoch: number;
   readonly seed: number;
+  /** Seconds of training up to this step, across resumes (absent in checkpoints of older versions). */
+  readonly trainSeconds?: number;
 }
 
 /** Checkpoint folders of a run, oldest first. */

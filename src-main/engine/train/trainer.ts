@@ -3,7 +3,7 @@
  * supervised tokens of the whole step, clipped by global norm, and applied by AdamW at the scheduled
  * learning rate. Logging, evaluation and checkpoints happen between steps; so does stopping.
  */
-import type { StepMetrics, TrainEvent } from '../../protocol/engine-types';
+import type { HealthReading, StepMetrics, TrainEvent } from '../../protocol/engine-types';
 import type { TrainConfig } from '../../protocol/train-config';
 import { assertDeviceAlive } from '../backend/device-health';
 import { collate, type TokenizedExample } from '../data';
@@ -18,6 +18,8 @@ import { learningRate, type Schedule } from './lr-schedule';
 import type { RunFiles } from './run-files';
 import { queueStep, readStep, type StepResult } from './train-step';
 import { TrainingTuning } from './training-tuning';
+import { HealthMonitor } from './health-monitor';
+import { UserError } from '../errors';
 
 export interface TrainerSetup {
   readonly config: TrainConfig;
@@ -55,18 +57,31 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
   const evalEvery = config.eval_steps ?? config.logging_steps;
   const log = new LogWindow();
   const started = performance.now();
+  // Training time of the run's earlier sessions (a resumed run): elapsed time is the run's, not this process's.
+  const before = s.resume?.state.trainSeconds ?? 0;
+  const elapsed = () => before + (performance.now() - started) / 1000;
   const firstStep = step;
   let lastEvalLoss: number | null = null;
   let lastCheckpoint: string | null = s.resume?.dir ?? null;
   let checkpointStep = s.resume?.state.step ?? 0;
   const tuning = await TrainingTuning.start(s.emit);
+  const health = new HealthMonitor({ learningRate: config.learning_rate, maxGradNorm: config.max_grad_norm, totalSteps: schedule.totalSteps });
+  if (s.resume) health.noteCheckpoint(s.resume.state.step);
+  const said = (readings: readonly HealthReading[]) => {
+    for (const reading of readings) s.emit({ type: 'health', reading });
+    log.health(readings);
+    const fatal = readings.find((r) => r.severity === 'error');
+    if (fatal) throw new UserError(fatal.message, fatal.advice);
+  };
 
   const checkpoint = async () => {
-    const state = { step, totalSteps: schedule.totalSteps, epoch: s.order.epochAfter(step), seed: config.seed };
+    const state = { step, totalSteps: schedule.totalSteps, epoch: s.order.epochAfter(step), seed: config.seed, trainSeconds: elapsed() };
     lastCheckpoint = await saveCheckpoint(config.output_dir, state, s.adapter.config, await s.adapter.tensors(), optimizer.state(), config.save_total_limit ?? null);
     checkpointStep = step;
+    health.noteCheckpoint(step);
     s.emit({ type: 'checkpoint', step, path: lastCheckpoint });
   };
+  const eta = () => ((elapsed() - before - (tuning?.seconds ?? 0)) / (step - firstStep)) * (schedule.totalSteps - step);
 
   try {
     while (step < schedule.totalSteps) {
@@ -85,6 +100,8 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
       }
       step++;
       log.add(result);
+      said(health.step(step, result.loss, result.gradNorm, result.tokens));
+      s.emit({ type: 'progress', step, totalSteps: schedule.totalSteps, elapsedSeconds: elapsed(), etaSeconds: eta() });
       const last = step === schedule.totalSteps;
       let evalLoss: number | undefined;
       if (s.val.length && (step % evalEvery === 0 || last)) {
@@ -92,13 +109,12 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
         evalLoss = (await evaluateLoss(s.model, s.val, config.per_device_eval_batch_size ?? config.per_device_train_batch_size, s.padId)).loss;
         lastEvalLoss = evalLoss;
         s.emit({ type: 'eval', step, evalLoss });
+        said(health.evaluation(step, evalLoss));
       }
       if (step % config.logging_steps === 0 || last) {
         const metrics = log.flush(step, s.order.epochAfter(step), await s.memory.read(), evalLoss);
         await s.files.appendMetrics(metrics);
-        const elapsed = (performance.now() - started) / 1000;
-        const eta = ((elapsed - (tuning?.seconds ?? 0)) / (step - firstStep)) * (schedule.totalSteps - step);
-        s.emit({ type: 'step', metrics, elapsedSeconds: elapsed, etaSeconds: eta, totalSteps: schedule.totalSteps });
+        s.emit({ type: 'step', metrics, elapsedSeconds: elapsed(), etaSeconds: eta(), totalSteps: schedule.totalSteps });
       }
       if (step % config.save_steps === 0 && !last) await checkpoint();
     }
@@ -119,11 +135,16 @@ function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promise<Ste
 /** Steps since the last metrics line: their mean loss, summed tokens, throughput; the last step's lr and grad norm. */
 class LogWindow {
   private steps: StepResult[] = [];
+  private readings: HealthReading[] = [];
   private since = performance.now();
   lastLoss: number | null = null;
 
   add(r: StepResult): void {
     this.steps.push(r);
+  }
+
+  health(readings: readonly HealthReading[]): void {
+    this.readings.push(...readings);
   }
 
   /** Leaves `seconds` spent on other work (tuning) out of the window's throughput. */
@@ -145,8 +166,10 @@ class LogWindow {
       tokens_per_s: this.steps.reduce((a, r) => a + r.inputTokens, 0) / ((now - this.since) / 1000),
       memory,
       ...(evalLoss !== undefined ? { eval_loss: evalLoss } : {}),
+      ...(this.readings.length ? { health: this.readings } : {}),
     };
     this.steps = [];
+    this.readings = [];
     this.since = now;
     // The run's final loss is the last logged value, the one the charts and the CLI show.
     if (Number.isFinite(metrics.loss)) this.lastLoss = metrics.loss;
