@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../engine/errors';
+import type { Sampling } from '../engine/model/sampling';
 import { BACKEND_CHOICES, type BackendChoice } from '../protocol/engine-types';
 
 /** A wrong command line: the message, then the command's usage. */
@@ -35,6 +36,24 @@ export function numberFlag(value: string | undefined, flag: string, fallback: nu
     throw new UsageError(`${flag} must be ${kind}${bounds ? ` ${bounds}` : ''}, got "${value}"`);
   }
   return n;
+}
+
+export const samplingOptions = {
+  greedy: { type: 'boolean', default: false },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  seed: { type: 'string' },
+} as const satisfies Options;
+
+/** --greedy (the default), or --temperature / --top-p / --seed for sampling. */
+export function samplingFrom(v: { greedy?: boolean; temperature?: string; 'top-p'?: string; seed?: string }, usage: string): Sampling {
+  const sampled = v.temperature !== undefined || v['top-p'] !== undefined || v.seed !== undefined;
+  if (v.greedy && sampled) throw new UsageError('--greedy cannot be combined with --temperature, --top-p or --seed', usage);
+  if (!sampled) return { kind: 'greedy' };
+  const temperature = numberFlag(v.temperature, '--temperature', 1, { min: 1e-4, max: 100 });
+  const topP = numberFlag(v['top-p'], '--top-p', 1, { min: 1e-4, max: 1 });
+  const seed = numberFlag(v.seed, '--seed', 0, { min: 0, max: 2 ** 32 - 1, integer: true });
+  return { kind: 'sample', temperature, topP, seed };
 }
 
 export function backendFlag(value: string | undefined): BackendChoice {

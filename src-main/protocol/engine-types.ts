@@ -149,6 +149,38 @@ export interface RunRecord {
   readonly health?: readonly HealthReading[];
 }
 
+/** Predict and score (jobs/predict-job.ts): how far it is. */
+export interface PredictProgress {
+  /** The model being evaluated (base, step-25, final). */
+  readonly target: string;
+  readonly examplesDone: number;
+  readonly examples: number;
+  /** Over every model: generations done and to do. */
+  readonly done: number;
+  readonly total: number;
+  readonly etaSeconds: number;
+}
+
+/** One model's scores, as LLaMA-Factory's predict_results.json names them (predict_bleu-4, predict_rouge-1, ...). */
+export interface PredictTargetResult {
+  readonly name: string;
+  readonly adapter: string | null;
+  readonly samples: number;
+  /** Stopped before every example was scored: the metrics are over `samples` only. */
+  readonly partial: boolean;
+  readonly metrics: Readonly<Record<string, number>> | null;
+  readonly seconds: number;
+}
+
+/** Several models on the same examples: their metrics, the best one, and each example's predictions side by side. */
+export interface PredictComparison {
+  readonly out: string;
+  readonly targets: readonly PredictTargetResult[];
+  /** The model with the highest ROUGE-L among those that scored every example. */
+  readonly best: string | null;
+  readonly examples: ReadonlyArray<{ readonly prompt: string; readonly label: string; readonly predictions: Readonly<Record<string, string>> }>;
+}
+
 /** run.json of a run that has just begun: only its id, config and start are known. */
 export function newRunRecord(id: string, config: Readonly<Record<string, unknown>>, startedAt = new Date().toISOString()): RunRecord {
   return {

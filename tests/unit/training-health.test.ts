@@ -15,7 +15,7 @@ import { readTrainConfig } from '../../src-main/engine/train/config-file';
 import { readRunRecord } from '../../src-main/engine/train/run-files';
 import type { HealthReading, TrainEvent } from '../../src-main/protocol/engine-types';
 import { json, runCli } from '../cli/run-cli';
-import { DEMO_MODEL, fixturePath } from '../fixtures';
+import { fixturePath } from '../fixtures';
 
 const tmp = (name: string) => join(mkdtempSync(join(tmpdir(), 'tb-health-')), name);
 

@@ -2,8 +2,7 @@ import { initBackend } from '../../engine/backend/backend';
 import { generateText, type PromptInput } from '../../engine/jobs/generate-text';
 import { LoraAdapter } from '../../engine/lora/lora-adapter';
 import { loadModel } from '../../engine/model/load-model';
-import type { Sampling } from '../../engine/model/sampling';
-import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, required, UsageError } from '../args';
+import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, required, samplingFrom, samplingOptions, UsageError } from '../args';
 import { printResult, reportBackend } from '../output';
 import type { Command } from './command';
 
@@ -25,10 +24,7 @@ export const generate: Command = {
         message: { type: 'string' },
         'prompt-ids': { type: 'string' },
         'max-new-tokens': { type: 'string' },
-        greedy: { type: 'boolean', default: false },
-        temperature: { type: 'string' },
-        'top-p': { type: 'string' },
-        seed: { type: 'string' },
+        ...samplingOptions,
         'ignore-eos': { type: 'boolean', default: false },
         ...backendOption,
         ...jsonOption,
@@ -37,7 +33,7 @@ export const generate: Command = {
     );
     const modelDir = required(values.model, '--model', usage);
     const prompt = promptFrom(values);
-    const sampling = samplingFrom(values);
+    const sampling = samplingFrom(values, usage);
     const maxNewTokens = numberFlag(values['max-new-tokens'], '--max-new-tokens', 128, { min: 1, max: 100_000, integer: true });
     const backend = await initBackend(backendFlag(values.backend));
     if (!values.json) reportBackend(backend);
@@ -75,14 +71,4 @@ function promptFrom(v: { prompt?: string; message?: string; 'prompt-ids'?: strin
   const ids = v['prompt-ids']!.split(',').map((s) => s.trim());
   if (ids.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--prompt-ids must be comma-separated token ids, got "${v['prompt-ids']}"`);
   return { kind: 'ids', ids: ids.map(Number) };
-}
-
-function samplingFrom(v: { greedy?: boolean; temperature?: string; 'top-p'?: string; seed?: string }): Sampling {
-  const sampled = v.temperature !== undefined || v['top-p'] !== undefined || v.seed !== undefined;
-  if (v.greedy && sampled) throw new UsageError('--greedy cannot be combined with --temperature, --top-p or --seed', usage);
-  if (!sampled) return { kind: 'greedy' };
-  const temperature = numberFlag(v.temperature, '--temperature', 1, { min: 1e-4, max: 100 });
-  const topP = numberFlag(v['top-p'], '--top-p', 1, { min: 1e-4, max: 1 });
-  const seed = numberFlag(v.seed, '--seed', 0, { min: 0, max: 2 ** 32 - 1, integer: true });
-  return { kind: 'sample', temperature, topP, seed };
 }

@@ -3,8 +3,9 @@
  * line with the string keys "prompt", "predict" and "label". Any line that cannot be scored stops the read, because a
  * mean over the rest would silently describe a different set of examples.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { UserError } from '../errors';
+import { readTextFile } from '../text-files';
 
 export interface PredictionRow {
   /** 1-based line in the file. */
@@ -21,8 +22,7 @@ export async function readPredictionsFile(path: string): Promise<PredictionRow[]
   const info = await stat(path).catch(() => null);
   if (!info) throw new UserError(`predictions file ${path} does not exist`);
   if (!info.isFile()) throw new UserError(`${path} is not a file`, 'Give the path of a .jsonl predictions file.');
-  // A byte-order mark is legal in files saved by some Windows editors but not in JSON.
-  const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+  const text = await readTextFile(path);
   const rows: PredictionRow[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');

@@ -59,8 +59,8 @@ export class HealthMonitor {
     if (this.steps === SETTLE_STEPS) this.settled = ema;
     const readings = [...this.spike(step, gradNorm)];
     this.norms.push(gradNorm);
-    if (this.steps < SETTLE_STEPS) return readings;
-    const { first, settled } = this as { first: number; settled: number };
+    const { first, settled } = this;
+    if (first === null || settled === null) return readings;
     const { learningRate: lr } = this.s;
     if (ema > DIVERGED_RATIO * first) {
       readings.push(...this.once('diverging', step, { loss: ema, start: first, lr }, `the loss is rising: ${fmt(ema)} at step ${step}, up from ${fmt(first)} at the start`, `Lower the learning rate (now ${fmt(lr)}); try ${fmt(lr / 10)}.`));
