@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { DatasetPreview } from './dataset-preview';
-import { BACKEND_CHOICES, type BackendReport, type ExportProgress, type ExportResult, type HealthKind, type HealthReading, type ModelInfo, type RunRecord, type StepMetrics } from './engine-types';
+import type { RunLogEntry } from './run-log';
+import { BACKEND_CHOICES, type BackendReport, type ExportProgress, type ExportResult, type HealthKind, type HealthReading, type ModelInfo, type PredictComparison, type PredictProgress, type RunRecord, type StepMetrics } from './engine-types';
 
 export type { DatasetPreview };
 
@@ -35,9 +36,27 @@ export const commandParams = {
     maxNewTokens: z.number().int().min(1).max(4096),
     temperature: z.number().min(0).max(5),
     topP: z.number().gt(0).max(1),
+    /** The same seed for two answers compared side by side; none: a new one each time. */
+    seed: z.number().int().nonnegative().max(2 ** 31).nullish(),
     backend,
   }),
   'chat:cancel': z.object({}),
+  /**
+   * Predict and score a run's models (base, checkpoints, final) on its held-out examples or on a dataset; `model`
+   * where the run's base model has moved. Written to a predict-<time> folder in the run.
+   */
+  'eval:start': z.object({
+    id: runId,
+    model: path.nullish(),
+    dataset: z.string().min(1).nullish(),
+    datasetDir: path.nullish(),
+    maxSamples: z.number().int().positive().nullish(),
+    maxNewTokens: z.number().int().min(1).max(4096),
+    temperature: z.number().min(0).max(5),
+    topP: z.number().gt(0).max(1),
+    backend,
+  }),
+  'eval:cancel': z.object({}),
   'export:start': z.object({
     model: path,
     adapter: path,
@@ -97,6 +116,8 @@ export interface RunDetail {
   /** Evaluations, including the one before the first step. */
   readonly evals: ReadonlyArray<{ readonly step: number; readonly evalLoss: number }>;
   readonly logs: readonly string[];
+  /** What each of `logs` says as data (run-log.ts), null for a line that is only text; absent for a run read from disk. */
+  readonly logEntries?: ReadonlyArray<RunLogEntry | null>;
   readonly progress: RunProgress | null;
   /** Every health reading of the run, in order. */
   readonly health: readonly HealthReading[];
@@ -136,6 +157,8 @@ export interface CommandResults {
   'run:delete': { readonly ok: true };
   'chat:send': { readonly text: string; readonly tokens: number; readonly tokensPerSecond: number };
   'chat:cancel': { readonly ok: true };
+  'eval:start': PredictComparison;
+  'eval:cancel': { readonly ok: true };
   'export:start': ExportResult;
   'export:cancel': { readonly ok: true };
   'fs:list': { readonly dir: string; readonly parent: string | null; readonly entries: readonly FsEntry[] };
@@ -152,11 +175,12 @@ export interface BoardEvents {
   /** Every step (metrics come every logging_steps): the progress bar, elapsed time and ETA move with it. */
   'run:progress': { readonly id: string; readonly progress: RunProgress };
   'run:health': { readonly id: string; readonly reading: HealthReading };
-  'run:log': { readonly id: string; readonly line: string };
+  'run:log': { readonly id: string; readonly line: string; readonly entry?: RunLogEntry };
   'run:deleted': { readonly id: string };
   /** The text added to the reply since the previous chat:token; chat:send resolves with the whole reply. */
   'chat:token': { readonly text: string };
   'export:progress': ExportProgress;
+  'eval:progress': PredictProgress;
 }
 export type EventName = keyof BoardEvents;
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { DatasetPreview } from './dataset-preview';
-import type { BackendChoice, BackendReport, ExportDtype, ExportProgress, ExportResult, ModelInfo, TrainEvent, TrainResult } from './engine-types';
+import type { BackendChoice, BackendReport, ExportDtype, ExportProgress, ExportResult, ModelInfo, PredictComparison, PredictProgress, TrainEvent, TrainResult } from './engine-types';
 import type { TrainConfig } from './train-config';
 
 export interface ChatJobMessage {
@@ -38,11 +38,33 @@ export interface EngineJobs {
       /** 0 means greedy decoding. */
       readonly temperature: number;
       readonly topP: number;
+      /** Seeds sampling (two answers compared side by side use one seed); none: a new one each time. */
+      readonly seed: number | null;
       readonly backend: BackendChoice;
     };
     /** The text added since the previous token event. */
     event: { readonly type: 'token'; readonly text: string };
     result: { readonly text: string; readonly tokens: number; readonly tokensPerSecond: number };
+  };
+  /** Predict and score (engine/jobs/run-evaluation.ts): a run's models, or a model and adapter, on a dataset. */
+  predict: {
+    params: {
+      readonly run: string | null;
+      readonly model: string | null;
+      readonly adapter: string | null;
+      readonly dataset: string | null;
+      readonly datasetDir: string | null;
+      readonly maxSamples: number | null;
+      readonly maxNewTokens: number;
+      /** 0 means greedy decoding. */
+      readonly temperature: number;
+      readonly topP: number;
+      readonly seed: number;
+      readonly out: string | null;
+      readonly backend: BackendChoice;
+    };
+    event: PredictProgress;
+    result: PredictComparison;
   };
   export: {
     params: {
@@ -66,7 +88,7 @@ export type JobParams<J extends JobName> = EngineJobs[J]['params'];
 export type JobEvent<J extends JobName> = EngineJobs[J]['event'];
 export type JobResult<J extends JobName> = EngineJobs[J]['result'];
 
-export const JOB_NAMES = ['model:inspect', 'dataset:keys', 'dataset:inspect', 'backend:probe', 'train', 'chat', 'export'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['model:inspect', 'dataset:keys', 'dataset:inspect', 'backend:probe', 'train', 'chat', 'predict', 'export'] as const satisfies readonly JobName[];
 
 /** Host → engine. `shutdown` asks the process to exit once it has answered (jobs in flight are cancelled). */
 export type HostMessage =

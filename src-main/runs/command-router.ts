@@ -39,6 +39,7 @@ export class CommandRouter {
   private readonly prober: BackendProber;
   private readonly chat = new EngineSlot('a reply is still being written: wait for it, or stop it first');
   private readonly exports = new EngineSlot('an export is running: wait for it, or cancel it first');
+  private readonly evaluation = new EngineSlot('an evaluation is running: wait for it, or stop it first');
   private readonly handlers: Handlers;
   /** Folders the user chose in the native dialog: an export may go there. */
   private readonly picked = new Set<string>();
@@ -67,6 +68,7 @@ export class CommandRouter {
   async close(graceMs?: number): Promise<void> {
     this.chat.cancel();
     this.exports.cancel();
+    this.evaluation.cancel();
     await Promise.all([this.options.runs.shutdown(graceMs), this.interactive.close()]);
   }
 
@@ -117,12 +119,39 @@ export class CommandRouter {
         this.chat.run(() =>
           this.interactive.run(
             'chat',
-            { model: abs(p.model), adapter: p.adapter ? abs(p.adapter) : null, messages: p.messages, maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, backend: p.backend },
+            { model: abs(p.model), adapter: p.adapter ? abs(p.adapter) : null, messages: p.messages, maxNewTokens: p.maxNewTokens, temperature: p.temperature, topP: p.topP, seed: p.seed ?? null, backend: p.backend },
             (e) => emit('chat:token', { text: e.text }),
           ),
         ),
       'chat:cancel': async () => {
         this.chat.cancel();
+        return { ok: true };
+      },
+      'eval:start': (p) =>
+        this.evaluation.run(() =>
+          runInOwnEngine(
+            launchEngine,
+            'predict',
+            {
+              run: runs.folder(p.id),
+              model: p.model ? abs(p.model) : null,
+              adapter: null,
+              dataset: p.dataset ? (p.datasetDir ? p.dataset : abs(p.dataset)) : null,
+              datasetDir: p.datasetDir ? abs(p.datasetDir) : null,
+              maxSamples: p.maxSamples ?? null,
+              maxNewTokens: p.maxNewTokens,
+              temperature: p.temperature,
+              topP: p.topP,
+              // One seed for every model: their answers differ by the model alone.
+              seed: 0,
+              out: null,
+              backend: p.backend,
+            },
+            (e) => emit('eval:progress', e),
+          ),
+        ),
+      'eval:cancel': async () => {
+        this.evaluation.cancel();
         return { ok: true };
       },
       'export:start': (p) =>

@@ -69,7 +69,7 @@ export class RunManager {
     if (run.stopping) return;
     run.stopping = true;
     run.job?.cancel();
-    run.log('stopping after the current step (a checkpoint is saved to resume from)');
+    run.logStopping();
   }
 
   async resume(id: string, backend: BackendChoice): Promise<{ id: string }> {
@@ -87,7 +87,7 @@ export class RunManager {
     const run = this.live.get(id) ?? new LiveRun(dir, record, history, this.options.emit);
     run.record = record;
     this.live.set(id, run);
-    run.log('resuming from the latest checkpoint');
+    run.logResuming();
     run.changed();
     this.launch(run, loaded, backend);
     return { id };
@@ -186,10 +186,7 @@ export class RunManager {
     run.record = record;
     run.hasCheckpoint = checkpoints.length > 0;
     run.stopping = false;
-    if (record.status === 'completed') run.log(`completed after ${record.steps_done} steps`);
-    else if (record.status === 'stopped' && run.hasCheckpoint) run.log(`stopped at step ${record.steps_done}; resume to continue from the checkpoint`);
-    else if (record.status === 'stopped') run.log('stopped before the first step: there is nothing to resume; start the run again');
-    else run.log(`failed: ${record.error}`);
+    run.logOutcome();
     run.changed();
   }
 
@@ -198,7 +195,8 @@ export class RunManager {
     return history.record ? summaryOf(history.record, dir, history.metrics, history.hasCheckpoint, false) : null;
   }
 
-  private folder(id: string): string {
+  /** The folder of run `id`, refusing ids that are not runs of this runs folder. */
+  folder(id: string): string {
     if (!isRunId(id)) throw new UserError(`"${id}" is not a run id`);
     const dir = join(this.options.runsDir, id);
     if (!existsSync(dir)) throw new UserError(`there is no run ${id} in ${this.options.runsDir}`);

@@ -1,14 +1,14 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { initBackend } from '../../engine/backend/backend';
 import { peakResidentBytes } from '../../engine/backend/memory-probe';
 import { runEvalJob } from '../../engine/jobs/eval-job';
-import { predictMetrics, runPredictJob, type PredictTarget } from '../../engine/jobs/predict-job';
-import { datasetExamples, heldOutExamples, runToEvaluate } from '../../engine/jobs/run-evaluation';
+import { predictMetrics } from '../../engine/jobs/predict-job';
+import { evaluateModels } from '../../engine/jobs/run-evaluation';
 import { meanScores, scorePrediction, type GenerationScores } from '../../engine/metrics/similarity';
 import { readPredictionsFile } from '../../engine/metrics/predictions-file';
 import { loadModel } from '../../engine/model/load-model';
 import type { PredictComparison } from '../../protocol/engine-types';
-import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, required, samplingFrom, samplingOptions, UsageError } from '../args';
+import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, required, samplingFrom, samplingOptions } from '../args';
 import { printResult, reportBackend } from '../output';
 import { clock } from '../progress';
 import type { Command } from './command';
@@ -84,18 +84,19 @@ async function scoreFile(path: string, json: boolean): Promise<void> {
 type PredictFlags = { model?: string; adapter?: string; run?: string; dataset?: string; 'dataset-dir'?: string; out?: string; 'max-new-tokens'?: string; 'max-samples'?: string; greedy?: boolean; temperature?: string; 'top-p'?: string; seed?: string; backend?: string; json: boolean };
 
 async function predict(values: PredictFlags): Promise<void> {
-  if (values.run && values.adapter) throw new UsageError('give --run (its base model, checkpoints and final adapter) or --adapter, not both', usage);
-  const run = values.run ? await runToEvaluate(resolve(values.run), values.model ?? null) : null;
-  const model = run?.model ?? required(values.model, '--model', usage);
-  if (!run && !values.dataset) throw new UsageError('--dataset is required without --run', usage);
-  const targets: PredictTarget[] = run?.targets ?? [{ name: 'base', adapter: null }, ...(values.adapter ? [{ name: 'adapter', adapter: values.adapter }] : [])];
-  const out = values.out ?? (run ? join(run.dir, `predict-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`) : required(values.out, '--out', usage));
-  const maxNewTokens = numberFlag(values['max-new-tokens'], '--max-new-tokens', 128, { min: 1, max: 4096, integer: true });
-  const maxSamples = values['max-samples'] === undefined ? null : numberFlag(values['max-samples'], '--max-samples', 0, { min: 1, integer: true });
-  const sampling = samplingFrom(values, usage);
+  const request = {
+    run: values.run ? resolve(values.run) : null,
+    model: values.model ?? null,
+    adapter: values.adapter ?? null,
+    dataset: values.dataset ?? null,
+    datasetDir: values['dataset-dir'] ?? null,
+    maxSamples: values['max-samples'] === undefined ? null : numberFlag(values['max-samples'], '--max-samples', 0, { min: 1, integer: true }),
+    maxNewTokens: numberFlag(values['max-new-tokens'], '--max-new-tokens', 128, { min: 1, max: 4096, integer: true }),
+    sampling: samplingFrom(values, usage),
+    out: values.out ?? null,
+  };
   const backend = await initBackend(backendFlag(values.backend));
   if (!values.json) reportBackend(backend);
-  const loaded = await loadModel(model);
   const controller = new AbortController();
   const stop = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -103,19 +104,12 @@ async function predict(values: PredictFlags): Promise<void> {
     controller.abort();
   };
   process.on('SIGINT', stop);
+  const tty = process.stderr.isTTY === true;
+  let shown = -1;
   try {
-    const examples = values.dataset ? await datasetExamples(values.dataset, values['dataset-dir'] ?? null, maxSamples) : (await heldOutExamples(loaded, run!.config)).slice(0, maxSamples ?? undefined);
-    process.stderr.write(`scoring ${targets.map((t) => t.name).join(', ')} on ${examples.length} examples\n`);
-    const tty = process.stderr.isTTY === true;
-    let shown = -1;
-    const result = await runPredictJob(loaded, {
-      targets,
-      examples,
-      maxNewTokens,
-      sampling,
-      out,
-      signal: controller.signal,
-      onProgress: (p) => {
+    const result = await evaluateModels(
+      request,
+      (p) => {
         const text = `${p.target}: ${p.examplesDone}/${p.examples} · ${p.done}/${p.total} in all · ETA ${clock(p.etaSeconds)}`;
         // A terminal gets one line updated in place; a log file a line per tenth of the work and per model done.
         const tenth = Math.floor((10 * p.done) / p.total);
@@ -123,11 +117,12 @@ async function predict(values: PredictFlags): Promise<void> {
         else if (tenth !== shown || p.examplesDone === p.examples) process.stderr.write(`${text}\n`);
         shown = tenth;
       },
-    });
+      controller.signal,
+      (targets, examples) => process.stderr.write(`scoring ${targets.map((t) => t.name).join(', ')} on ${examples} examples\n`),
+    );
     printResult(values.json, { ...result, examples: result.examples.length, backend: backend.name, metrics: result.targets.at(-1)?.metrics ?? null }, () => `${metricsTable(result.targets)}\n${result.best ? `best: ${result.best}\n` : ''}written to ${result.out}`);
   } finally {
     process.off('SIGINT', stop);
-    loaded.dispose();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * What evaluating a training run compares: its base model alone, each checkpoint's adapter and the final adapter,
- * on the examples the run held out (or on a dataset the user names), all on one loaded base model.
+ * What an evaluation compares, and on what: a training run's base model alone, each checkpoint's adapter and the
+ * final adapter, on the examples the run held out (or on a dataset the user names); or a model with or without one
+ * adapter on a dataset. All on one loaded base model. The CLI (`eval --predict`) and the board run this.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,10 @@ import { ADAPTER_WEIGHTS } from '../lora/adapter-files';
 import type { LoadedModel } from '../model/load-model';
 import { listCheckpoints } from '../train/checkpoint-folders';
 import { readRunRecord } from '../train/run-files';
-import type { PredictTarget } from './predict-job';
+import type { PredictComparison, PredictProgress } from '../../protocol/engine-types';
+import { loadModel } from '../model/load-model';
+import type { Sampling } from '../model/sampling';
+import { runPredictJob, type PredictTarget } from './predict-job';
 import { prepareData } from './training-data';
 
 export interface RunToEvaluate {
@@ -60,4 +64,40 @@ export async function heldOutExamples(loaded: LoadedModel, config: TrainConfig):
 export async function datasetExamples(dataset: string, datasetDir: string | null, maxSamples: number | null): Promise<Conversation[]> {
   const { conversations } = await loadDataset(resolveDatasetSource(dataset, datasetDir ?? undefined));
   return maxSamples ? conversations.slice(0, maxSamples) : [...conversations];
+}
+
+export interface EvaluationRequest {
+  /** A run folder: its base model, checkpoints and final adapter; or null with `model` (and maybe `adapter`). */
+  readonly run: string | null;
+  /** The base model's folder: required without a run; with one, where its base model is now if it moved. */
+  readonly model: string | null;
+  readonly adapter: string | null;
+  /** Required without a run; with one, evaluated on instead of the held-out examples. */
+  readonly dataset: string | null;
+  readonly datasetDir: string | null;
+  readonly maxSamples: number | null;
+  readonly maxNewTokens: number;
+  readonly sampling: Sampling;
+  /** The folder to write; with a run, null means a new `predict-<time>` folder in it. */
+  readonly out: string | null;
+}
+
+export async function evaluateModels(r: EvaluationRequest, onProgress: (p: PredictProgress) => void, signal?: AbortSignal, onStart?: (targets: readonly PredictTarget[], examples: number) => void): Promise<PredictComparison> {
+  if (r.run && r.adapter) throw new UserError('evaluate a run (its base model, checkpoints and final adapter) or one adapter, not both');
+  const run = r.run ? await runToEvaluate(r.run, r.model) : null;
+  const model = run?.model ?? r.model;
+  if (!model) throw new UserError('no model to evaluate', 'Name the base model folder (--model), or a run (--run).');
+  if (!run && !r.dataset) throw new UserError('no dataset to evaluate on', 'Name a dataset (--dataset), or evaluate a run on the examples it held out (--run).');
+  const out = r.out ?? (run ? join(run.dir, `predict-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`) : null);
+  if (!out) throw new UserError('no folder to write the predictions to', 'Name one with --out.');
+  const targets = run?.targets ?? [{ name: 'base', adapter: null }, ...(r.adapter ? [{ name: 'adapter', adapter: r.adapter }] : [])];
+  const loaded = await loadModel(model);
+  try {
+    const all = r.dataset ? await datasetExamples(r.dataset, r.datasetDir, r.maxSamples) : await heldOutExamples(loaded, run!.config);
+    const examples = all.slice(0, r.maxSamples ?? undefined);
+    onStart?.(targets, examples.length);
+    return await runPredictJob(loaded, { targets, examples, maxNewTokens: r.maxNewTokens, sampling: r.sampling, out, onProgress, signal });
+  } finally {
+    loaded.dispose();
+  }
 }

@@ -13,6 +13,8 @@ import { generateText } from '../jobs/generate-text';
 import { describeModel } from '../jobs/model-info';
 import { runTrainJob } from '../jobs/train-job';
 import { chatModel } from './chat-model';
+import { evaluateModels } from '../jobs/run-evaluation';
+import type { Sampling } from '../model/sampling';
 
 export interface JobContext<J extends JobName> {
   readonly emit: (event: EngineJobs[J]['event']) => void;
@@ -48,7 +50,7 @@ export const jobHandlers: Handlers = {
       { kind: 'chat', messages: p.messages },
       {
         maxNewTokens: p.maxNewTokens,
-        sampling: p.temperature === 0 ? { kind: 'greedy' } : { kind: 'sample', temperature: p.temperature, topP: p.topP, seed: randomInt(2 ** 31) },
+        sampling: samplingOf(p.temperature, p.topP, p.seed ?? randomInt(2 ** 31)),
         ignoreEos: false,
         signal,
         onToken: (_id, text) => {
@@ -60,6 +62,11 @@ export const jobHandlers: Handlers = {
       },
     );
     return { text: result.text, tokens: result.ids.length, tokensPerSecond: result.tokensPerSecond };
+  },
+
+  async predict(p, { emit, signal }) {
+    await initBackend(p.backend);
+    return evaluateModels({ ...p, sampling: samplingOf(p.temperature, p.topP, p.seed) }, emit, signal);
   },
 
   async export(p, { emit, signal }) {
@@ -79,3 +86,6 @@ export const jobHandlers: Handlers = {
     });
   },
 };
+
+/** Temperature 0 is greedy decoding, as the board's slider says. */
+const samplingOf = (temperature: number, topP: number, seed: number): Sampling => (temperature === 0 ? { kind: 'greedy' } : { kind: 'sample', temperature, topP, seed });
