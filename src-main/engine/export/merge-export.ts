@@ -7,18 +7,14 @@
 import { chmod, copyFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExportDtype, ExportProgress, ExportResult } from '../../protocol/engine-types';
-import * as tf from '../backend/tf';
 import { UserError } from '../errors';
 import { writeFolderAtomic } from '../atomic-files';
 import { peakResidentBytes } from '../backend/memory-probe';
 import { configDtypeName, encode, type StorageDtype } from '../formats/dtype';
-import { readModelConfig, type ModelConfig } from '../formats/model-config';
-import { ModelWeights } from '../formats/model-weights';
+import type { ModelConfig } from '../formats/model-config';
 import { planShards, writeShards, type PlannedTensor } from '../formats/sharded-weights';
-import { peftKey, readAdapter, type AdapterTensor } from '../lora/adapter-files';
-import { checkAdapterFits, isTarget } from '../lora/adapter-fit';
-import { loraScale, type LoraConfig } from '../lora/lora-config';
-import { LINEAR_LAYERS, checkWeights, inStateDictOrder, modelLayout, type ModelLayout } from '../model/model-layout';
+import { inStateDictOrder } from '../model/model-layout';
+import { MergedWeights } from './merged-weights';
 import { checkExportFolder } from './export-folder';
 import { writeExportRecord } from './export-record';
 import { verifyExport } from './verify-export';
@@ -43,13 +39,9 @@ const isWeightFile = (name: string) => /\.(safetensors|bin|pt|pth|h5|msgpack|ggu
 export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResult> {
   const t0 = performance.now();
   checkExportFolder(o.out, o, o.overwrite);
-  const config = await readModelConfig(o.model);
-  const weights = await ModelWeights.open(o.model);
+  const weights = await MergedWeights.open(o.model, o.adapter);
   try {
-    const layout = modelLayout(config);
-    checkWeights(layout, weights);
-    const { config: lora, tensors: adapter } = await readAdapter(o.adapter, LINEAR_LAYERS);
-    const merged = mergedModules(layout, lora, adapter);
+    const { config, layout } = weights;
     const dtype = o.dtype === 'auto' ? config.dtype : OUTPUT_DTYPE[o.dtype];
     // Floating-point tensors take the export dtype; integer buffers keep theirs.
     const planned: PlannedTensor[] = weights.names().map((name) => {
@@ -63,22 +55,16 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
       async (tmp) => {
         let tensorsDone = 0;
         let bytesWritten = 0;
-        const scale = loraScale(lora);
         const files = await writeShards(tmp, shards, async (t) => {
           if (o.signal?.aborted) throw new UserError('export cancelled');
-          const module = merged.get(t.name);
-          const bytes = module ? encode(t.dtype, await mergeWeight((await weights.read(t.name)) as Float32Array, adapter, module, scale)) : await unchangedTensor(weights, t);
+          // A tensor the adapter does not touch keeps its stored bytes when its dtype stays.
+          const bytes = !weights.merged.has(t.name) && weights.info(t.name).dtype === t.dtype ? await weights.base.readBytes(t.name) : encode(t.dtype, await weights.read(t.name));
           bytesWritten += bytes.byteLength;
           o.onProgress?.({ phase: 'merging', tensorsDone: ++tensorsDone, tensorsTotal: planned.length, bytesWritten, bytesTotal });
           return bytes;
         });
         await writeFile(join(tmp, 'config.json'), JSON.stringify(withDtype(config, dtype), null, 2) + '\n');
-        for (const name of await readdir(o.model)) {
-          if (name === 'config.json' || isWeightFile(name) || !(await stat(join(o.model, name))).isFile()) continue;
-          await copyFile(join(o.model, name), join(tmp, name));
-          // The export is the user's own model: writable whatever the base folder's permissions.
-          await chmod(join(tmp, name), 0o644);
-        }
+        await copyModelFiles(o.model, tmp);
         const mergePeak = peakResidentBytes();
         const verification = o.verify ? await verifyExport(o.model, o.adapter, tmp, dtype, (done, total) => o.onProgress?.({ phase: 'verifying', tensorsDone: done, tensorsTotal: total, bytesWritten, bytesTotal })) : null;
         if (verification && !verification.ok) {
@@ -93,7 +79,7 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
           files,
           bytes: bytesTotal,
           tensors: planned.length,
-          mergedModules: merged.size,
+          mergedModules: weights.merged.size,
           verification,
           seconds: (performance.now() - t0) / 1000,
           peakMemory: { merge: mergePeak, verify: verification ? peakResidentBytes() : null },
@@ -109,29 +95,14 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
   }
 }
 
-/** The base weights the adapter changes (weight name → module), after checking every adapter tensor fits the model. */
-function mergedModules(layout: ModelLayout, lora: LoraConfig, adapter: ReadonlyMap<string, AdapterTensor>): Map<string, string> {
-  const targets = layout.linears.filter((l) => isTarget(lora, l.module));
-  checkAdapterFits(targets, lora, adapter);
-  return new Map(targets.map((t) => [t.weight.name, t.module]));
-}
-
-/** A tensor the adapter does not touch: its stored bytes as they are when the dtype stays, else converted. */
-async function unchangedTensor(weights: ModelWeights, t: PlannedTensor): Promise<Uint8Array> {
-  if (weights.info(t.name).dtype === t.dtype) return weights.readBytes(t.name);
-  return encode(t.dtype, await weights.read(t.name));
-}
-
-/** W + scale · (B A), in float32 as PEFT computes the delta on CPU; the caller rounds once to the output dtype. */
-async function mergeWeight(w: Float32Array, adapter: ReadonlyMap<string, AdapterTensor>, module: string, scale: number): Promise<Float32Array> {
-  const a = adapter.get(peftKey(module, 'lora_A'))!;
-  const b = adapter.get(peftKey(module, 'lora_B'))!;
-  const [out, r] = b.shape as [number, number];
-  const inFeatures = a.shape[1]!;
-  const merged = tf.tidy(() => tf.tensor2d(w, [out, inFeatures]).add(tf.matMul(tf.tensor2d(b.values, [out, r]), tf.tensor2d(a.values, [r, inFeatures])).mul(scale)));
-  const values = (await merged.data()) as Float32Array;
-  merged.dispose();
-  return values;
+/** Everything of the model folder but its weights and config.json (tokenizer, chat template, generation config, license). */
+export async function copyModelFiles(model: string, to: string): Promise<void> {
+  for (const name of await readdir(model)) {
+    if (name === 'config.json' || isWeightFile(name) || !(await stat(join(model, name))).isFile()) continue;
+    await copyFile(join(model, name), join(to, name));
+    // The export is the user's own model: writable whatever the base folder's permissions.
+    await chmod(join(to, name), 0o644);
+  }
 }
 
 /** config.json with its dtype key(s) set to the exported dtype, every other key as it was. */
