@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { DatasetPreview } from './dataset-preview';
 import type { RunLogEntry } from './run-log';
-import { BACKEND_CHOICES, type BackendReport, type ExportProgress, type ExportResult, type HealthKind, type HealthReading, type ModelInfo, type PredictComparison, type PredictProgress, type RunRecord, type StepMetrics } from './engine-types';
+import { BACKEND_CHOICES, GGUF_TYPES, type BackendReport, type ExportProgress, type ExportResult, type HealthKind, type HealthReading, type ModelInfo, type PredictComparison, type PredictProgress, type RunRecord, type StepMetrics } from './engine-types';
 
 export type { DatasetPreview };
 
@@ -62,7 +62,9 @@ export const commandParams = {
     adapter: path,
     out: path,
     kind: z.enum(['merged', 'adapter']),
+    format: z.enum(['safetensors', 'gguf']).default('safetensors'),
     dtype: z.enum(['auto', 'bf16', 'fp16', 'fp32']),
+    ggufType: z.enum(GGUF_TYPES).default('q4_k_m'),
     maxShardSize: z.string().min(1).max(32),
     overwrite: z.boolean(),
     backend,

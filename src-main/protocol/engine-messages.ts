@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { DatasetPreview } from './dataset-preview';
-import type { BackendChoice, BackendReport, ExportDtype, ExportProgress, ExportResult, ModelInfo, PredictComparison, PredictProgress, TrainEvent, TrainResult } from './engine-types';
+import type { BackendChoice, BackendReport, ExportDtype, ExportFormat, ExportProgress, GgufType, ExportResult, ModelInfo, PredictComparison, PredictProgress, TrainEvent, TrainResult } from './engine-types';
 import type { TrainConfig } from './train-config';
 
 export interface ChatJobMessage {
@@ -72,7 +72,9 @@ export interface EngineJobs {
       readonly adapter: string;
       readonly out: string;
       readonly kind: 'merged' | 'adapter';
+      readonly format: ExportFormat;
       readonly dtype: ExportDtype;
+      readonly ggufType: GgufType;
       /** "5GB", "500MB", ... as transformers writes it. */
       readonly maxShardSize: string;
       readonly overwrite: boolean;

@@ -205,6 +205,35 @@ export function newRunRecord(id: string, config: Readonly<Record<string, unknown
 }
 
 export type ExportDtype = 'auto' | 'bf16' | 'fp16' | 'fp32';
+export type ExportFormat = 'safetensors' | 'gguf';
+/** GGUF's tensor types, by llama.cpp's names; q4_k_m mixes Q4_K and Q6_K as llama-quantize does. */
+export const GGUF_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_k_m'] as const;
+export type GgufType = (typeof GGUF_TYPES)[number];
+
+/** The check after a GGUF export: llama.cpp itself loads the file and continues a chat prompt greedily. */
+export type LlamaCppCheckResult =
+  | {
+      readonly available: true;
+      /** Leading tokens equal to TuneBoard's own greedy continuation, of `total`. */
+      readonly agree: number;
+      readonly total: number;
+      /** Steps where llama.cpp, fed our tokens so far, chose otherwise (a near tie flips one token, not the rest). */
+      readonly forcedMismatches: readonly number[];
+      /** Whether llama.cpp tokenizes the prompt's text into our ids (the tokenizer was written right). */
+      readonly tokenizationMatches: boolean | null;
+    }
+  | { readonly available: false; readonly reason: string };
+
+export interface GgufExportInfo {
+  readonly file: string;
+  readonly type: GgufType;
+  /** Tensors of each ggml type (F32, F16, Q4_K, Q6_K, ...). */
+  readonly tensorTypes: Readonly<Record<string, number>>;
+  /** The Ollama Modelfile beside the file, and how to use it. */
+  readonly modelfile: string;
+  readonly ollamaCommand: string;
+  readonly llamaCpp: LlamaCppCheckResult | null;
+}
 
 export interface ExportProgress {
   readonly phase: 'merging' | 'verifying';
@@ -226,6 +255,7 @@ export interface ExportVerification {
 export interface ExportResult {
   readonly out: string;
   readonly kind: 'merged' | 'adapter';
+  readonly format: ExportFormat;
   readonly baseModel: string;
   readonly adapter: string;
   /** float32, float16 or bfloat16 (merged exports). */
@@ -235,6 +265,8 @@ export interface ExportResult {
   readonly tensors: number;
   readonly mergedModules: number;
   readonly verification: ExportVerification | null;
+  /** A GGUF export: its file, types, Modelfile and llama.cpp's check. */
+  readonly gguf: GgufExportInfo | null;
   readonly seconds: number;
   /** Peak resident memory of the exporting process at the end of the merge, and after verification (which loads whole models). */
   readonly peakMemory: { readonly merge: number; readonly verify: number | null };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readModelConfig } from '../../src-main/engine/formats/model-config';
 import { ModelWeights } from '../../src-main/engine/formats/model-weights';
 import { writeGguf, type GgufWriteResult } from '../../src-main/engine/export/gguf/write-gguf';
-import type { GgufExportType } from '../../src-main/engine/export/gguf/tensor-types';
+import type { GgufType } from '../../src-main/protocol/engine-types';
 
 export const GGUF_CASES = {
   /** GQA, untied, float32 */
@@ -17,7 +17,7 @@ export const GGUF_CASES = {
 } as const;
 export type GgufCase = keyof typeof GGUF_CASES;
 
-export async function exportGguf(c: GgufCase, type: GgufExportType): Promise<GgufWriteResult> {
+export async function exportGguf(c: GgufCase, type: GgufType): Promise<GgufWriteResult> {
   const dir = GGUF_CASES[c];
   const source = await ModelWeights.open(dir);
   try {

@@ -20,6 +20,7 @@ export async function exportAdapter(o: { model: string; adapter: string; out: st
       const result: ExportResult = {
         out: o.out,
         kind: 'adapter',
+        format: 'safetensors',
         baseModel: o.model,
         adapter: o.adapter,
         dtype: 'float32',
@@ -28,6 +29,7 @@ export async function exportAdapter(o: { model: string; adapter: string; out: st
         tensors: list.length,
         mergedModules: 0,
         verification: null,
+        gguf: null,
         seconds: (performance.now() - t0) / 1000,
         peakMemory: { merge: peakResidentBytes(), verify: null },
       };

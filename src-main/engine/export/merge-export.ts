@@ -73,6 +73,7 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
         const result: ExportResult = {
           out: o.out,
           kind: 'merged',
+          format: 'safetensors',
           baseModel: o.model,
           adapter: o.adapter,
           dtype: configDtypeName(dtype),
@@ -81,6 +82,7 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
           tensors: planned.length,
           mergedModules: weights.merged.size,
           verification,
+          gguf: null,
           seconds: (performance.now() - t0) / 1000,
           peakMemory: { merge: mergePeak, verify: verification ? peakResidentBytes() : null },
         };

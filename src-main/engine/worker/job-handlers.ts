@@ -6,6 +6,7 @@ import { loadDataset, previewDataset, resolveDatasetSource } from '../data';
 import { readDatasetRegistry, REGISTRY_FILE } from '../data/dataset-info';
 import { UserError } from '../errors';
 import { exportAdapter } from '../export/adapter-export';
+import { exportGguf } from '../export/gguf-export';
 import { mergeAndExport } from '../export/merge-export';
 import { parseSize } from '../formats/sharded-weights';
 import { ChatTokenizer } from '../formats/tokenizer';
@@ -73,17 +74,8 @@ export const jobHandlers: Handlers = {
     const maxShardBytes = parseSize(p.maxShardSize);
     if (p.kind === 'adapter') return exportAdapter({ model: p.model, adapter: p.adapter, out: p.out, overwrite: p.overwrite });
     await initBackend(p.backend);
-    return mergeAndExport({
-      model: p.model,
-      adapter: p.adapter,
-      out: p.out,
-      dtype: p.dtype,
-      maxShardBytes,
-      overwrite: p.overwrite,
-      verify: true,
-      onProgress: emit,
-      signal,
-    });
+    const common = { model: p.model, adapter: p.adapter, out: p.out, overwrite: p.overwrite, verify: true, onProgress: emit, signal };
+    return p.format === 'gguf' ? exportGguf({ ...common, type: p.ggufType }) : mergeAndExport({ ...common, dtype: p.dtype, maxShardBytes });
   },
 };
 

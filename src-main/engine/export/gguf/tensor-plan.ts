@@ -10,7 +10,8 @@ import { alignUp, type GgufTensorInfo } from './gguf-header';
 import { GGML_TYPES, tensorBytes } from './ggml-types';
 import type { GgufArchitecture } from './model-metadata';
 import { blockOf, ggufTensorName } from './tensor-names';
-import { chooseTensorTypes, type GgufExportType } from './tensor-types';
+import type { GgufType } from '../../../protocol/engine-types';
+import { chooseTensorTypes } from './tensor-types';
 
 /** Where the weights come from: a model folder (ModelWeights) or a merge of base and adapter. */
 export type GgufTensorSource = Pick<WeightSource, 'names' | 'info' | 'read'>;
@@ -25,7 +26,7 @@ export interface PlannedGgufTensor extends GgufTensorInfo {
 
 const ROPE_FREQS = 'rope_freqs.weight';
 
-export function planGgufTensors(source: GgufTensorSource, config: ModelConfig, arch: GgufArchitecture, type: GgufExportType, modelDir: string, hasRopeFreqs: boolean): PlannedGgufTensor[] {
+export function planGgufTensors(source: GgufTensorSource, config: ModelConfig, arch: GgufArchitecture, type: GgufType, modelDir: string, hasRopeFreqs: boolean): PlannedGgufTensor[] {
   const where = join(modelDir, 'config.json');
   const present = new Set(source.names());
   // Without output.weight llama.cpp silently ties the output to the embedding.

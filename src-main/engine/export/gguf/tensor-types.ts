@@ -4,13 +4,11 @@
  * float32 GGUF, including its fallbacks for rows whose length is not a multiple of the block size.
  */
 import { UserError } from '../../errors';
+import type { GgufType } from '../../../protocol/engine-types';
 import { GGML_TYPES, type GgmlType } from './ggml-types';
 
-export const GGUF_EXPORT_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_k_m'] as const;
-export type GgufExportType = (typeof GGUF_EXPORT_TYPES)[number];
-
 /** general.file_type: llama.h's `enum llama_ftype`. */
-export const FILE_TYPE: Record<GgufExportType, number> = { f32: 0, f16: 1, q8_0: 7, q4_k_m: 15, bf16: 32 };
+export const FILE_TYPE: Record<GgufType, number> = { f32: 0, f16: 1, q8_0: 7, q4_k_m: 15, bf16: 32 };
 
 export interface TensorToType {
   /** GGUF name. */
@@ -29,7 +27,7 @@ export interface ModelFacts {
  * The type of each tensor, in the order given. For q8_0 and q4_k_m the order must be llama-quantize's
  * (block number, then name): its layer counters for attn_v and ffn_down advance in that order.
  */
-export function chooseTensorTypes(tensors: readonly TensorToType[], type: GgufExportType, model: ModelFacts): GgmlType[] {
+export function chooseTensorTypes(tensors: readonly TensorToType[], type: GgufType, model: ModelFacts): GgmlType[] {
   if (type === 'f32' || type === 'f16' || type === 'bf16') {
     const wide: GgmlType = type === 'f32' ? 'F32' : type === 'f16' ? 'F16' : 'BF16';
     return tensors.map((t) => (keepsF32(t) ? 'F32' : wide));

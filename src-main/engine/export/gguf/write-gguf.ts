@@ -17,7 +17,8 @@ import { ggufArchitecture, llama3RopeFactors, modelMetadata } from './model-meta
 import { encodeTensor } from './tensor-encoding';
 import { permuteRotary } from './tensor-names';
 import { planGgufTensors, type GgufTensorSource, type PlannedGgufTensor } from './tensor-plan';
-import { FILE_TYPE, type GgufExportType } from './tensor-types';
+import type { GgufType } from '../../../protocol/engine-types';
+import { FILE_TYPE } from './tensor-types';
 import { readTokenizerMetadata } from './tokenizer-metadata';
 
 export interface GgufWriteOptions {
@@ -26,7 +27,7 @@ export interface GgufWriteOptions {
   /** The folder with tokenizer.json, tokenizer_config.json, chat_template.jinja and generation_config.json. */
   readonly modelDir: string;
   readonly outFile: string;
-  readonly type: GgufExportType;
+  readonly type: GgufType;
   /** general.name; the model folder's name when not given. */
   readonly name?: string;
   readonly overwrite?: boolean;
