@@ -1,4 +1,4 @@
-/** How numbers look on the board: durations, losses, learning rates, times and paths (sizes and counts: protocol/quantities.ts). */
+/** How numbers look on the board: durations, learning rates, times and paths (sizes, counts and losses: protocol/quantities.ts). */
 
 /** 75 → "1:15", 3725 → "1:02:05". */
 export function formatDuration(seconds: number | null | undefined): string {
@@ -8,10 +8,6 @@ export function formatDuration(seconds: number | null | undefined): string {
   const m = Math.floor((s % 3600) / 60);
   const rest = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
-}
-
-export function formatLoss(loss: number | null | undefined): string {
-  return loss == null || !Number.isFinite(loss) ? '–' : loss.toFixed(4);
 }
 
 export function formatLearningRate(lr: number): string {

@@ -28,8 +28,6 @@ export type RunLogEntry =
   | { readonly code: 'stopped'; readonly step: number; readonly resumable: boolean }
   | { readonly code: 'failed'; readonly error: string };
 
-export type RunLogCode = RunLogEntry['code'];
-
 /** A log line as the board receives it: the stamped English line, and its entry when the host built it from an event. */
 export interface RunLogLine {
   readonly line: string;

@@ -1,13 +1,15 @@
 /**
  * The board's own file browser (serve mode has no native dialogs): one folder's entries, folders first,
  * with hints for what the board can use: a model folder (config.json and .safetensors weights), a dataset
- * registry (dataset_info.json), a dataset file (.json / .jsonl). Hidden (dot) entries are left out.
+ * registry (dataset_info.json), a dataset file (a .json / .jsonl whose first example the engine can read,
+ * dataset-file-hint.ts). Hidden (dot) entries are left out.
  */
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
 import type { CommandResults, FsEntry } from '../protocol/board-api';
+import { looksLikeDatasetFile } from './dataset-file-hint';
 
 export type FolderListing = CommandResults['fs:list'];
 
@@ -36,8 +38,7 @@ async function entry(folder: string, name: string): Promise<FsEntry | null> {
   if (!info) return null;
   if (info.isDirectory()) return { name, path, kind: 'folder', hint: await folderHint(path) };
   if (!info.isFile()) return null;
-  const ext = extname(name).toLowerCase();
-  return { name, path, kind: 'file', hint: ext === '.json' || ext === '.jsonl' ? 'dataset-file' : null };
+  return { name, path, kind: 'file', hint: (await looksLikeDatasetFile(path)) ? 'dataset-file' : null };
 }
 
 async function folderHint(path: string): Promise<FsEntry['hint']> {

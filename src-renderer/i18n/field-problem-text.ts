@@ -22,6 +22,8 @@ export function describeProblem(problem: FieldProblem, t: Translate): string {
       return t('problem.lt', { limit: problem.limit });
     case 'val-size-all':
       return t('problem.valSizeAll', { limit: problem.limit });
+    case 'above-context':
+      return t('problem.aboveContext', { limit: problem.limit });
     case 'other':
       return problem.text;
   }

@@ -83,7 +83,8 @@ export class Board {
         $effect(() => this.keepPreviewCurrent());
         $effect(() => this.saveSetup());
         $effect(() => {
-          this.config.usableRows = this.dataset.preview?.usableRows ?? null;
+          const fit = { examples: this.dataset.trainableRows, contextLength: this.model.info?.maxPositionEmbeddings ?? null };
+          untrack(() => this.config.setFit(fit));
         });
       }),
     ];

@@ -47,7 +47,7 @@ export const INTEGER_KEYS: ReadonlySet<NumberKey> = new Set([
 export type FieldProblem =
   | { readonly code: 'required' | 'not-a-number' | 'integer' | 'val-size-count' }
   | { readonly code: 'min' | 'gt' | 'max' | 'lt'; readonly limit: number }
-  | { readonly code: 'val-size-all'; readonly limit: number }
+  | { readonly code: 'val-size-all' | 'above-context'; readonly limit: number }
   | { readonly code: 'other'; readonly text: string };
 
 /** A zod issue (of trainConfigSchema) as a FieldProblem. */

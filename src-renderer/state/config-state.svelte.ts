@@ -1,12 +1,15 @@
 /**
- * The LoRA and training parameters as the forms hold them, checked on every change with train-config.ts's
- * zod schema (the one the host and `tuneboard train` use), and turned into the config for run:start or the
- * YAML file `tuneboard train` reads.
+ * The LoRA and training parameters as the forms hold them, checked on every change (config-check.ts) against
+ * the schema and the chosen model and data, presets fitted to those, and turned into the config for run:start
+ * or the YAML file `tuneboard train` reads.
  */
 import { stringify as stringifyYaml } from 'yaml';
 import { checkConfigKeys, parseConfigText, trainConfigSchema } from '../../src-main/protocol/train-config';
 import { lastPathPart } from '../display-format';
-import { NUMBER_KEYS, OPTIONAL_KEYS, problemFromIssue, type FieldProblem, type NumberKey } from './config-fields';
+import { checkConfig } from './config-check';
+import { NUMBER_KEYS, OPTIONAL_KEYS, type FieldProblem, type NumberKey } from './config-fields';
+import { formParameters, ordered } from './config-parameters';
+import { fitPreset, UNKNOWN_FIT, type PresetFit } from './preset-fitting';
 import { copyOf, PRESETS, type FormValues, type PresetName } from './training-presets';
 
 /** Model and dataset as chosen on their tabs: the rest of a config. */
@@ -23,8 +26,8 @@ export interface LoadedYaml {
 }
 
 const FORM_KEYS = new Set<string>([...NUMBER_KEYS, 'lora_target', 'use_rslora', 'lr_scheduler_type', 'model_name_or_path', 'dataset', 'dataset_dir', 'output_dir', 'stage', 'finetuning_type']);
-const SCHEMA_KEYS = Object.keys(trainConfigSchema.shape);
 const PLACEHOLDER = 'x';
+const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 export class ConfigState {
   values = $state<FormValues>(copyOf(PRESETS.quick));
@@ -34,35 +37,30 @@ export class ConfigState {
   outputDir = $state<string | null>(null);
   yamlError = $state<string | null>(null);
   yamlNotice = $state<string | null>(null);
-  /** Usable examples of the chosen dataset, when known: a validation count must leave some to train on. */
-  usableRows = $state<number | null>(null);
+  /** What the chosen model and dataset allow, when known: checks the fields against them, fits the presets to them. */
+  fit = $state.raw<PresetFit>(UNKNOWN_FIT);
 
   /** Every invalid field, keyed by its config name; empty when the config can be started. */
-  readonly problems: ReadonlyMap<string, FieldProblem> = $derived(this.check());
+  readonly problems: ReadonlyMap<string, FieldProblem> = $derived(checkConfig(this.values, this.extras, this.fit));
   readonly valid = $derived(this.problems.size === 0);
-  readonly preset: PresetName | null = $derived(
-    (Object.keys(PRESETS) as PresetName[]).find((name) => JSON.stringify(PRESETS[name]) === JSON.stringify(this.values)) ?? null,
-  );
+  readonly preset: PresetName | null = $derived(this.presetOf(this.fit));
   readonly cutoffLen = $derived(positiveInteger(this.values.numbers.cutoff_len));
 
   applyPreset(name: PresetName): void {
-    this.values = copyOf(PRESETS[name]);
+    this.values = fitPreset(name, this.fit);
+  }
+
+  /** New model or data: a preset in use is fitted again to them; values the user changed stay as they are. */
+  setFit(fit: PresetFit): void {
+    if (fit.examples === this.fit.examples && fit.contextLength === this.fit.contextLength) return;
+    const preset = this.presetOf(this.fit);
+    this.fit = fit;
+    if (preset) this.values = fitPreset(preset, fit);
   }
 
   /** The parameters as config keys (no model or data), in the schema's order. */
   parameters(): Record<string, unknown> {
-    const v = this.values;
-    const out: Record<string, unknown> = { stage: 'sft', finetuning_type: 'lora' };
-    for (const key of NUMBER_KEYS) {
-      if (key === 'max_steps' && v.duration !== 'steps') continue;
-      if (key === 'num_train_epochs' && v.duration !== 'epochs') continue;
-      const text = v.numbers[key].trim();
-      if (text !== '') out[key] = Number(text);
-    }
-    out['lora_target'] = v.lora_target === 'all' ? 'all' : v.lora_target.join(',');
-    out['use_rslora'] = v.use_rslora;
-    out['lr_scheduler_type'] = v.lr_scheduler_type;
-    return ordered({ ...this.extras, ...out });
+    return formParameters(this.values, this.extras);
   }
 
   /** The config for run:start: output_dir is left to the host. */
@@ -116,49 +114,14 @@ export class ConfigState {
     this.outputDir = saved.outputDir ?? null;
   }
 
-  private check(): Map<string, FieldProblem> {
-    const problems = new Map<string, FieldProblem>();
-    const v = this.values;
-    for (const key of NUMBER_KEYS) {
-      const text = v.numbers[key].trim();
-      if (text === '' && !OPTIONAL_KEYS.has(key) && this.inUse(key)) problems.set(key, { code: 'required' });
-      else if (text !== '' && !Number.isFinite(Number(text))) problems.set(key, { code: 'not-a-number' });
-    }
-    if (v.lora_target !== 'all' && v.lora_target.length === 0) problems.set('lora_target', { code: 'required' });
-    const params = this.parameters();
-    for (const key of problems.keys()) delete params[key];
-    const parsed = trainConfigSchema.safeParse({ model_name_or_path: PLACEHOLDER, dataset: PLACEHOLDER, output_dir: PLACEHOLDER, ...params });
-    for (const issue of parsed.success ? [] : parsed.error.issues) {
-      const key = String(issue.path[0] ?? 'config');
-      if (!problems.has(key)) problems.set(key, problemFromIssue(issue as Parameters<typeof problemFromIssue>[0]));
-    }
-    const maxSteps = Number(v.numbers.max_steps);
-    if (v.duration === 'steps' && !problems.has('max_steps') && maxSteps < 1) problems.set('max_steps', { code: 'min', limit: 1 });
-    const valSize = Number(v.numbers.val_size);
-    if (!problems.has('val_size') && valSize >= 1 && !Number.isInteger(valSize)) problems.set('val_size', { code: 'val-size-count' });
-    if (!problems.has('val_size') && this.usableRows !== null && valSize >= 1 && valSize >= this.usableRows) problems.set('val_size', { code: 'val-size-all', limit: this.usableRows });
-    return problems;
-  }
-
-  private inUse(key: NumberKey): boolean {
-    if (key === 'max_steps') return this.values.duration === 'steps';
-    if (key === 'num_train_epochs') return this.values.duration === 'epochs';
-    return true;
+  private presetOf(fit: PresetFit): PresetName | null {
+    const current = JSON.stringify(this.values);
+    return PRESET_NAMES.find((name) => JSON.stringify(fitPreset(name, fit)) === current) ?? null;
   }
 }
 
 function dataKeys(choice: DataChoice): Record<string, unknown> {
   return { model_name_or_path: choice.model, dataset: choice.dataset, ...(choice.datasetDir ? { dataset_dir: choice.datasetDir } : {}) };
-}
-
-/** Keys in train-config.ts's order, so the YAML reads like the schema. */
-function ordered(config: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).sort(([a], [b]) => rank(a) - rank(b)));
-}
-
-function rank(key: string): number {
-  const i = SCHEMA_KEYS.indexOf(key);
-  return i < 0 ? SCHEMA_KEYS.length : i;
 }
 
 function schemaDefault(key: NumberKey): string {

@@ -39,8 +39,19 @@ export class DatasetState {
     return this.source === 'registry' ? this.registryDir.trim() || null : null;
   }
 
+  /** Ready when its current preview is in and some example keeps an answer token within the cutoff. */
   get ready(): boolean {
-    return this.preview !== null && !this.loading && this.error === null && this.preview.usableRows > 0;
+    return this.preview !== null && !this.loading && this.error === null && (this.trainableRows ?? 0) > 0;
+  }
+
+  /** Examples a run trains on: the usable rows that keep an answer token within the cutoff (the engine drops the others). */
+  get trainableRows(): number | null {
+    return this.preview ? this.preview.usableRows - this.preview.noTrainedTokens : null;
+  }
+
+  /** Usable rows, but the cutoff leaves an answer token in none of them: the engine would refuse the run. */
+  get answersCutOff(): boolean {
+    return this.preview !== null && this.preview.usableRows > 0 && this.trainableRows === 0;
   }
 
   useFile(path: string): void {

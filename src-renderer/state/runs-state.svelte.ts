@@ -6,6 +6,7 @@ import type { BoardClient, RunSummary } from '../../src-main/protocol/board-api'
 import type { BackendChoice } from '../../src-main/protocol/engine-types';
 import { messageOf } from './failure-message';
 import { RunView } from './run-view.svelte';
+import { diverged } from './run-verdict';
 
 export class RunsState {
   list = $state.raw<readonly RunSummary[]>([]);
@@ -14,7 +15,7 @@ export class RunsState {
   currentId = $state<string | null>(null);
   /** The run opened on the Runs tab. */
   openedId = $state<string | null>(null);
-  /** The run whose adapter chat and export use. */
+  /** The run whose adapter chat and export use (null: chat uses the base model alone). */
   selectedId = $state<string | null>(null);
   /** Errors of start/stop/resume/delete, shown beside those buttons. */
   actionError = $state<string | null>(null);
@@ -26,6 +27,8 @@ export class RunsState {
   readonly running: RunSummary | null = $derived(this.list.find((r) => r.status === 'running') ?? null);
   readonly completed: readonly RunSummary[] = $derived(this.list.filter((r) => r.status === 'completed'));
   readonly selected: RunSummary | null = $derived(this.completed.find((r) => r.id === this.selectedId) ?? null);
+  /** The choice made for the user: the newest completed run whose loss did not diverge (its adapter is worth a try). */
+  readonly bestCompleted: RunSummary | null = $derived(this.completed.find((r) => !diverged(r)) ?? null);
 
   get current(): RunView | null {
     return this.currentId ? this.view(this.currentId) : null;
@@ -41,7 +44,9 @@ export class RunsState {
       this.client.on('run:changed', (summary) => this.upsert(summary)),
       this.client.on('run:metrics', ({ id, metrics, progress }) => this.views.get(id)?.addMetrics(metrics, progress)),
       this.client.on('run:eval', ({ id, step, evalLoss }) => this.views.get(id)?.addEval({ step, evalLoss })),
-      this.client.on('run:log', ({ id, line }) => this.views.get(id)?.addLog(line)),
+      this.client.on('run:progress', ({ id, progress }) => this.views.get(id)?.setProgress(progress)),
+      this.client.on('run:health', ({ id, reading }) => this.views.get(id)?.addHealth(reading)),
+      this.client.on('run:log', ({ id, line, entry }) => this.views.get(id)?.addLog({ line, entry: entry ?? null })),
       this.client.on('run:deleted', ({ id }) => this.forget(id)),
     ];
     return () => removers.forEach((remove) => remove());
@@ -57,7 +62,7 @@ export class RunsState {
       const live = this.running ?? this.list[0] ?? null;
       if (live && (!this.currentId || !this.list.some((r) => r.id === this.currentId))) await this.show(live.id);
       else if (this.currentId) await this.load(this.currentId);
-      if (!this.selected) this.selectedId = this.completed[0]?.id ?? null;
+      if (!this.selected) this.selectedId = this.bestCompleted?.id ?? null;
     } catch (err) {
       this.listError = messageOf(err);
     }
@@ -149,7 +154,7 @@ export class RunsState {
     this.views.get(summary.id)?.applySummary(summary);
     // A run started from another window (or the CLI's serve) shows here too, unless this board is busy starting its own.
     if (!known && summary.status === 'running' && this.busy === null && this.current?.summary.status !== 'running') void this.show(summary.id);
-    if (summary.status === 'completed' && (!this.selected || summary.id === this.currentId)) this.selectedId = summary.id;
+    if (summary.status === 'completed' && !diverged(summary) && (!this.selected || summary.id === this.currentId)) this.selectedId = summary.id;
   }
 
   private forget(id: string): void {
@@ -157,6 +162,6 @@ export class RunsState {
     this.views.delete(id);
     if (this.currentId === id) this.currentId = null;
     if (this.openedId === id) this.openedId = null;
-    if (this.selectedId === id) this.selectedId = this.completed[0]?.id ?? null;
+    if (this.selectedId === id) this.selectedId = this.bestCompleted?.id ?? null;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Starting points for the parameter forms. "Quick test" finishes in a minute or two on a CPU with the
- * embedded demo model and shows every chart (losses, evaluations, a checkpoint); "Balanced" suits a real
- * model and dataset on a GPU.
+ * Starting points for the parameter forms, as written for an unknown dataset; preset-fitting.ts fits them to the
+ * chosen model and data. "Quick test" finishes in a minute or two on a CPU with the embedded demo model and
+ * shows every chart (losses, evaluations, a checkpoint); "Balanced" suits a real model and dataset on a GPU.
  */
 import type { SCHEDULER_TYPES } from '../../src-main/protocol/train-config';
 import type { NumberKey } from './config-fields';

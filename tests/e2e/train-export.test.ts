@@ -123,6 +123,8 @@ describe('training in the board', () => {
     await page.getByTestId('export-result').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('export-path').textContent()).toBe(out);
     expect(await page.getByTestId('export-verification').getAttribute('data-ok')).toBe('true');
+    // 7 linear layers in each of the demo model's 4 blocks.
+    expect(await page.getByTestId('export-result').textContent()).toContain('28 linear layers merged');
     await page.screenshot({ path: join(ARTIFACTS, 'export-result.png'), fullPage: true });
 
     // The saved folder is a model the engine loads.
