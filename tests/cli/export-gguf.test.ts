@@ -39,7 +39,7 @@ describe('GGUF export of the demo model with a trained adapter', () => {
     expect(result.gguf.ollamaCommand).toBe(`ollama create q4_k_m -f ${join(out, 'Modelfile')}`);
     expect(JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')).gguf.llamaCpp).toEqual(result.gguf.llamaCpp);
     // The metadata read back with a GGUF reader matches the model.
-    const { metadata } = await gguf(file, { allowLocalFile: true });
+    const metadata = (await gguf(file, { allowLocalFile: true })).metadata as Record<string, unknown>;
     const config = JSON.parse(readFileSync(join(DEMO_MODEL, 'config.json'), 'utf8'));
     expect(metadata['general.architecture']).toBe('llama');
     expect(metadata['llama.block_count']).toBe(config.num_hidden_layers);

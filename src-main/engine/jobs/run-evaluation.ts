@@ -16,7 +16,7 @@ import type { PredictComparison, PredictProgress } from '../../protocol/engine-t
 import { loadModel } from '../model/load-model';
 import type { Sampling } from '../model/sampling';
 import { runPredictJob, type PredictTarget } from './predict-job';
-import { prepareData } from './training-data';
+import { prepareRunData } from './training-data';
 
 export interface RunToEvaluate {
   readonly dir: string;
@@ -46,15 +46,7 @@ export async function runToEvaluate(dir: string, modelOverride: string | null): 
 
 /** The examples the run held out for evaluation, exactly as training split them (same data, cutoff and seed). */
 export async function heldOutExamples(loaded: LoadedModel, config: TrainConfig): Promise<Conversation[]> {
-  const data = await prepareData(loaded, {
-    dataset: config.dataset,
-    datasetDir: config.dataset_dir,
-    cutoffLen: config.cutoff_len,
-    maxSamples: config.max_samples,
-    valSize: config.val_size,
-    seed: config.seed,
-    dropUntrained: config.drop_untrained_examples ?? true,
-  });
+  const data = await prepareRunData(loaded, config);
   if (data.val.length === 0) throw new UserError('this run held no examples out (val_size 0)', 'Choose a dataset to evaluate on (--dataset).');
   const byRow = new Map(data.dataset.conversations.map((c) => [c.row, c]));
   return data.val.map((e) => byRow.get(e.row)!);

@@ -29,7 +29,7 @@ import { runTrainer, type TrainerOutcome } from '../train/trainer';
 import { versions } from '../version';
 import { MemoryProbe } from '../backend/memory-probe';
 import { padTokenId } from '../data';
-import { prepareData, type PreparedData } from './training-data';
+import { prepareRunData, type PreparedData } from './training-data';
 
 export interface TrainJobOptions {
   readonly backend: BackendChoice;
@@ -98,15 +98,7 @@ async function setUpSession(config: TrainConfig, resume: string | null, run: Run
   const loaded = await loadModel(config.model_name_or_path);
   let adapter: LoraAdapter | null = null;
   try {
-    const data = await prepareData(loaded, {
-      dataset: config.dataset,
-      datasetDir: config.dataset_dir,
-      cutoffLen: config.cutoff_len,
-      maxSamples: config.max_samples,
-      valSize: config.val_size,
-      seed: config.seed,
-      dropUntrained: config.drop_untrained_examples,
-    });
+    const data = await prepareRunData(loaded, config);
     for (const w of data.warnings) run.emit({ type: 'log', level: 'warn', message: w });
     const checkpoint = resume ? await loadCheckpoint(resume) : null;
     const { lora, init } = await loraSetup(config, checkpoint);

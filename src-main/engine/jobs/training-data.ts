@@ -1,6 +1,7 @@
 /** The dataset of a run or an evaluation: loaded, tokenized with the model's chat template, split. */
 import { listBadRows, loadDataset, resolveDatasetSource, splitValidation, supervisedTargets, tokenizeConversation, type LoadedDataset, type TokenizedExample } from '../data';
 import { UserError } from '../errors';
+import type { TrainConfig } from '../../protocol/train-config';
 import type { LoadedModel } from '../model/load-model';
 
 export interface PreparedData {
@@ -8,6 +9,20 @@ export interface PreparedData {
   readonly train: TokenizedExample[];
   readonly val: TokenizedExample[];
   readonly warnings: string[];
+}
+
+/** A run's data exactly as its config prepares it: training and evaluating it see the same examples and split. */
+export function prepareRunData(loaded: LoadedModel, config: TrainConfig): Promise<PreparedData> {
+  return prepareData(loaded, {
+    dataset: config.dataset,
+    datasetDir: config.dataset_dir,
+    cutoffLen: config.cutoff_len,
+    maxSamples: config.max_samples,
+    valSize: config.val_size,
+    seed: config.seed,
+    // Absent in the configs of runs made before the key existed: they kept every example.
+    dropUntrained: config.drop_untrained_examples ?? false,
+  });
 }
 
 export async function prepareData(
