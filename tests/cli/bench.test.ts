@@ -31,6 +31,15 @@ describe('tuneboard bench', () => {
     expect(v8.samples.length).toBeGreaterThan(0);
   });
 
+  test('--quantization-bit 4 quantizes the projections on load, which wasm then widens to float32 again', async () => {
+    const r = json(await runCli(['bench', ...tiny, '--backend', 'wasm', '--layers', '1', '--vocab', '256', '--quantization-bit', '4']));
+    // One layer's projections (192 x 192 x 2, 192 x 64 x 2, 3 x 192 x 512) as float32.
+    expect(r).toMatchObject({ storage: 'nf4', baseBytes: { projections: 4 * (192 * 192 * 2 + 192 * 64 * 2 + 3 * 192 * 512) } });
+    const bad = await runCli(['bench', '--shape', 'demo', '--quantization-bit', '8']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--quantization-bit must be 4, 16 or 32, got "8"');
+  });
+
   test('cuts a shape down to fewer layers and a smaller vocabulary, and says so; rejects bad flags before starting a backend', async () => {
     const r = json(await runCli(['bench', ...tiny, '--backend', 'wasm', '--layers', '1', '--vocab', '256']));
     expect(r.model).toBe('demo cut to 1 layer, vocab 256 (random weights)');
@@ -54,11 +63,14 @@ describe('tuneboard bench', () => {
     // The first warm-up step's products, each timed in its candidate plans, the fastest kept (never slower than the rule's).
     const tuned = r.tuning.products as Array<{ product: string; calls: number; candidates: number; ruleMs: number; chosenMs: number }>;
     expect(tuned.length).toBeGreaterThan(10);
-    expect(tuned.some((p) => p.product === '1x16x512x192 Bᵀ B shared + rank 16ᵀ' && p.calls === 8)).toBe(true); // gate and up, 4 layers
+    // The demo model is bf16, kept as stored on webgpu: its products read B as bf16.
+    expect(tuned.some((p) => p.product === '1x16x512x192 Bᵀ B shared, bf16 + rank 16ᵀ' && p.calls === 8)).toBe(true); // gate and up, 4 layers
     for (const p of tuned) expect(p.chosenMs).toBeLessThanOrEqual(p.ruleMs);
     expect(tuned.reduce((a, p) => a + p.calls, 0)).toBeLessThan(r.dispatchesPerStep);
-    // At least the demo model's 1.77 M float32 weights.
-    expect(r.peakTensorBytes).toBeGreaterThan(1.77e6 * 4);
+    // At least the demo model's weights: its 4 layers' projections and its embedding in bf16, its norms in float32.
+    const projections = 4 * (192 * 192 * 2 + 192 * 64 * 2 + 3 * 192 * 512);
+    expect(r).toMatchObject({ storage: 'auto', baseBytes: { total: 2 * (projections + 1024 * 192) + 4 * 9 * 192, projections: 2 * projections } });
+    expect(r.peakTensorBytes).toBeGreaterThan(r.baseBytes.total);
     expect(r.peakAllocatedBytes).toBeGreaterThanOrEqual(r.peakTensorBytes);
     // The demo's 4 layers take dozens of programs each (7 LoRA layers of 3 products forward and 5 backward alone).
     expect(r.dispatchesPerStep).toBeGreaterThan(4 * 7 * 8);
@@ -72,5 +84,10 @@ describe('tuneboard bench', () => {
     // --no-tune keeps the built-in rule.
     const untuned = json(await runCli(['bench', ...tiny, '--backend', 'webgpu', '--layers', '1', '--vocab', '256', '--no-tune']));
     expect(untuned.tuning).toBeNull();
+    // --quantization-bit 32 widens the weights, 4 keeps the projections as NF4: 4.5 bits a weight and tables.
+    const [float32, nf4] = await Promise.all(['32', '4'].map(async (bits) => json(await runCli(['bench', ...tiny, '--backend', 'webgpu', '--layers', '1', '--vocab', '256', '--no-tune', '--quantization-bit', bits]))));
+    expect([float32.storage, nf4.storage]).toEqual(['float32', 'nf4']);
+    expect(untuned.baseBytes.projections / float32.baseBytes.projections).toBe(0.5);
+    expect(nf4.baseBytes.projections / float32.baseBytes.projections).toBeCloseTo(0.134, 3);
   });
 });

@@ -14,6 +14,7 @@ import { rope } from '../../src-main/engine/ops/rope/rope';
 import { swiglu } from '../../src-main/engine/ops/swiglu/swiglu';
 import { add, reshape, transpose } from '../../src-main/engine/ops/view-ops';
 import { expectClose } from '../expect-close';
+import { frozenTestMatrix, randomValues, STORAGES } from './frozen-test-matrices';
 import { KERNEL_BACKENDS } from './kernel-backends';
 
 const random = (shape: number[], seed: number, scale = 1) => tf.randomNormal(shape, 0, scale, 'float32', seed);
@@ -76,17 +77,21 @@ describe.each(KERNEL_BACKENDS)('fused ops on %s', (backend) => {
     });
   }
 
-  test('lowRankLinear: x·Wᵀ + b + scale · (x′·Aᵀ)·Bᵀ, gradients for x, A, B, and for x′ when it is not x', async () => {
-    const [n, inF, outF, r] = [9, 5, 7, 3];
-    const weight = random([outF, inF], 9) as tf.Tensor2D;
+  // W in every storage (packed on webgpu), against the plain ops on the float32 matrix it stands for; then rows of
+  // a multiple of 4 (vec4 loads of W) with W in row blocks of 64 rows (split along the output, then along k).
+  const lowRankCases = [...STORAGES.map((s) => [s, 9, 5, 7, 'one block'] as const), ...(['bf16', 'nf4'] as const).map((s) => [s, 70, 132, 136, 64] as const)];
+  test.each(lowRankCases)('lowRankLinear with W in %s [x %i, in %i, out %i, rows in blocks: %s]: x·Wᵀ + b + scale · (x′·Aᵀ)·Bᵀ, gradients for x, A, B, and for x′ when it is not x', async (storage, n, inF, outF, blocks) => {
+    const r = 3;
+    const { matrix, reference: weight } = frozenTestMatrix(randomValues(outF * inF, 9), [outF, inF], storage, blocks === 'one block' ? undefined : blocks);
     const bias = random([outF], 10) as tf.Tensor1D;
     const plain = (x: tf.Tensor, xd: tf.Tensor, a: tf.Tensor, b: tf.Tensor) =>
       tf.add(tf.add(tf.matMul(x, weight, false, true), bias), tf.mul(tf.matMul(tf.matMul(xd, a, false, true), b, false, true), 2));
     const [x, xd, a, b] = [random([n, inF], 11), random([n, inF], 12), random([r, inF], 13), random([outF, r], 14)];
     // x′ = x: one input, whose gradient the op computes in one GEMM.
-    await expectSameOp((x, a, b) => lowRankLinear(x as tf.Tensor2D, weight, bias, { input: x!, a: a as tf.Tensor2D, b: b as tf.Tensor2D, scale: 2 }), (x, a, b) => plain(x!, x!, a!, b!), [x, a, b]);
+    await expectSameOp((x, a, b) => lowRankLinear(x as tf.Tensor2D, matrix, bias, { input: x!, a: a as tf.Tensor2D, b: b as tf.Tensor2D, scale: 2 }), (x, a, b) => plain(x!, x!, a!, b!), [x, a, b]);
     // x′ ≠ x (dropout): separate gradients.
-    await expectSameOp((x, xd, a, b) => lowRankLinear(x as tf.Tensor2D, weight, null, { input: xd!, a: a as tf.Tensor2D, b: b as tf.Tensor2D, scale: 2 }), (x, xd, a, b) => tf.sub(plain(x!, xd!, a!, b!), bias), [x, xd, a, b]);
+    await expectSameOp((x, xd, a, b) => lowRankLinear(x as tf.Tensor2D, matrix, null, { input: xd!, a: a as tf.Tensor2D, b: b as tf.Tensor2D, scale: 2 }), (x, xd, a, b) => tf.sub(plain(x!, xd!, a!, b!), bias), [x, xd, a, b]);
+    matrix.dispose();
   });
 
   test('reshape, transpose and add (the view ops whose backward passes release their dy)', async () => {
@@ -96,11 +101,13 @@ describe.each(KERNEL_BACKENDS)('fused ops on %s', (backend) => {
     await expectSameOp((a) => add(a!, a!), (a) => tf.add(a!, a!), [random([2, 3], 19)]);
   });
 
-  test('lmHeadCrossEntropy across chunks', async () => {
+  // The LM head in every storage, and in row blocks of 64 rows of the vocabulary.
+  test.each([...STORAGES.map((s) => [s, 'one block'] as const), ['bf16', 64] as const])('lmHeadCrossEntropy across chunks, W in %s (rows in blocks: %s)', async (storage, blocks) => {
     const [n, h, v] = [9, 8, 300];
-    const weight = random([v, h], 13, 0.5) as tf.Tensor2D;
+    const { matrix, reference: weight } = frozenTestMatrix(randomValues(v * h, 13, 0.5), [v, h], storage, blocks === 'one block' ? undefined : blocks);
     const targets = Int32Array.from({ length: n }, (_, i) => (i * 7919 + 13) % v);
     const plain = (x: tf.Tensor) => tf.neg(tf.sum(tf.mul(tf.logSoftmax(tf.matMul(x, weight, false, true)), tf.oneHot(tf.tensor1d(targets, 'int32'), v))));
-    await expectSameOp((x) => lmHeadCrossEntropy(x as tf.Tensor2D, weight, targets, 2 * v), plain, [random([n, h], 14)]);
+    await expectSameOp((x) => lmHeadCrossEntropy(x as tf.Tensor2D, matrix, targets, 2 * v), plain, [random([n, h], 14)]);
+    matrix.dispose();
   });
 });

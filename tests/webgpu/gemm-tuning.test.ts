@@ -2,7 +2,10 @@
 import { describe, expect, test } from 'vitest';
 import * as tf from '../../src-main/engine/backend/tf';
 import { GpuUsage } from '../../src-main/engine/bench/gpu-usage';
+import { encode } from '../../src-main/engine/formats/dtype';
+import { FrozenMatrix } from '../../src-main/engine/ops/frozen-matrix';
 import { gemm } from '../../src-main/engine/ops/gemm/gemm';
+import { dequantizeNf4, NF4_CODE_VALUES, quantizeNf4 } from '../../src-main/engine/quant/nf4';
 import { candidatePlans, fitsDevice, plan, planLabel, stagings, workgroupBytes } from '../../src-main/engine/ops/gemm/gemm-plan';
 import { planFor, productKey, setTunedPlan, tunedPlan } from '../../src-main/engine/ops/gemm/tuned-plans';
 import type { Causal, GemmShape, LowRankTerm } from '../../src-main/engine/ops/gemm/gemm';
@@ -107,7 +110,7 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
     expect(kernel).toContain(`_${kept.m.block}x${kept.n.block}${kept.buffers === 2 ? 'x2' : ''}_`);
     expect(kernel).toContain(`_k${kept.depth}${kept.loadOrder}`);
     // So does one of sizes that round alike (another batch's length), its k cut in as many parts for its own length.
-    const alike = planFor({ shape: { ...shapes[0]!, m: 250, n: 90 }, batchedB: false, lowRank: null, bias: false, causal: null });
+    const alike = planFor({ shape: { ...shapes[0]!, m: 250, n: 90 }, batchedB: false, packedB: null, lowRank: null, bias: false, causal: null });
     expect(planLabel(alike)).toBe(report.products[0]!.chosen);
     // Tuned products are not tuned again, and with nothing to tune tfjs's pool of freed buffers is left alone
     // (the trainer asks after every step); a product seen in fewer than minSteps steps waits.
@@ -128,6 +131,24 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
     expect(tuner.seconds).toBeGreaterThan(0);
   });
 
+  test('products with a packed B are tuned under keys of their own, on packed operands of their layout, and then run with the plans kept', async () => {
+    const x = tf.randomNormal([200, 96], 0, 1, 'float32', 1);
+    const values = Float32Array.from(await tf.randomNormal([80, 96], 0, 0.02, 'float32', 2).data());
+    const bf16 = FrozenMatrix.fromPacked16(encode('BF16', values), 'bf16', [80, 96]);
+    const nf4 = quantizeNf4(values, [80, 96]);
+    const packed = FrozenMatrix.fromNf4(nf4, NF4_CODE_VALUES);
+    const tuner = new GemmTuner();
+    const dy = tf.randomNormal([200, 80], 0, 1, 'float32', 3);
+    await tuner.watch(async () => tf.dispose([gemm(x, bf16, { transposeB: true }), gemm(x, packed, { transposeB: true }), gemm(dy, packed)]));
+    const report = (await tuner.tune())!;
+    expect(report.products.map((p) => p.product)).toEqual(['1x256x96x96 Bᵀ B shared, bf16', '1x256x96x96 Bᵀ B shared, nf4', '1x256x96x96 B shared, nf4']);
+    for (const p of report.products) expect(planLabel(tunedPlan(p.product)!)).toBe(p.chosen);
+    await expectClose(gemm(x, packed, { transposeB: true }), tf.matMul(x, tf.tensor2d(dequantizeNf4(nf4), [80, 96]), false, true), 1e-5);
+    tf.dispose([x, dy]);
+    bf16.dispose();
+    packed.dispose();
+  });
+
   test('products larger than the tuner may allocate keep the rule, and are not considered again', async () => {
     const x = tf.randomNormal([40, 300], 0, 1, 'float32', 1);
     const small = tf.randomNormal([300, 20], 0, 1, 'float32', 2);
@@ -143,7 +164,7 @@ describe.runIf(webgpuTests)('GEMM tuning', () => {
 
 test("a tuned plan whose partial products would not fit the device's binding limit gives way to the rule", () => {
   const s: GemmShape = { batch: 1, m: 100, n: 100, k: 5000, transposeA: false, transposeB: false };
-  const product = { shape: s, batchedB: false, lowRank: null, bias: false, causal: null };
+  const product = { shape: s, batchedB: false, packedB: null, lowRank: null, bias: false, causal: null };
   const split = candidatePlans(s).find((p) => p.split === 8)!;
   const binding = (maxElements: number) => ({ maxElements, maxWorkgroupBytes: Infinity });
   expect(fitsDevice(split, s, null, binding(8 * 100 * 100))).toBe(true);

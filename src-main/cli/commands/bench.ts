@@ -11,16 +11,19 @@ import { isGpuBackend } from '../../protocol/engine-types';
 import { demoPaths } from '../../engine/resources';
 import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, UsageError } from '../args';
 import { printResult, reportBackend } from '../output';
+import type { WeightStorage } from '../../engine/model/load-model';
 import { formatBytes, formatCount } from '../../protocol/quantities';
 import type { Command } from './command';
 
 const usage = `usage: tuneboard bench [--model DIR | --shape ${SHAPE_NAMES.join('|')}] [--backend auto|tensorflow|webgpu|wasm|cpu]
        [--layers N] [--vocab N] [--batch N] [--seq N] [--steps N] [--warmup N] [--rank R] [--gradient-checkpointing]
-       [--no-tune] [--profile] [--cpu-profile FILE] [--save DIR] [--json]
+       [--quantization-bit 4|16|32] [--no-tune] [--profile] [--cpu-profile FILE] [--save DIR] [--json]
        tuneboard bench --shape NAME --write-model DIR [--max-shard-size SIZE]
   Times LoRA training steps (rank R on all seven projections, AdamW) on a model folder or on random weights of a
   real model's shape, after warm-up steps. --layers and --vocab cut a shape down (the cost of one layer is the
-  difference between two runs; a smaller vocabulary fits a software GPU's buffer limit). --profile adds one step's time by GPU program (webgpu) or by tfjs kernel, --cpu-profile writes a V8 CPU
+  difference between two runs; a smaller vocabulary runs faster on a software GPU). --quantization-bit keeps the
+  base weights in float32 (32), 16-bit as stored (16; a float32 model stays float32) or with the seven projections
+  quantized to NF4 (4); by default 16-bit on webgpu, float32 elsewhere. --profile adds one step's time by GPU program (webgpu) or by tfjs kernel, --cpu-profile writes a V8 CPU
   profile of the timed steps (open it in Chrome DevTools) to see what the JavaScript side spends, --save writes the result as
   JSON (with this command line) into DIR. --write-model writes the random-weight model of a shape to DIR instead.
   On webgpu the matrix products of the first warm-up step are tuned for the GPU before the timed steps (each
@@ -46,6 +49,7 @@ export const bench: Command = {
         profile: { type: 'boolean', default: false },
         'cpu-profile': { type: 'string' },
         'gradient-checkpointing': { type: 'boolean', default: false },
+        'quantization-bit': { type: 'string' },
         'no-tune': { type: 'boolean', default: false },
         save: { type: 'string' },
         'write-model': { type: 'string' },
@@ -77,6 +81,7 @@ export const bench: Command = {
       warmup: numberFlag(values.warmup, '--warmup', 2, { min: 0, integer: true }),
       rank: numberFlag(values.rank, '--rank', 16, { min: 1, integer: true }),
     };
+    const storage = storageFlag(values['quantization-bit']);
     const backend = await initBackend(backendFlag(values.backend));
     if (!values.json) reportBackend(backend);
     const result = await runBenchmark(
@@ -86,6 +91,7 @@ export const bench: Command = {
         profile: values.profile,
         cpuProfile: values['cpu-profile'] ?? null,
         gradientCheckpointing: values['gradient-checkpointing'],
+        storage,
         tune: !values['no-tune'],
         onStep: values.json ? undefined : (done, total) => process.stderr.write(`\rstep ${done}/${total}${done === total ? '\n' : ''}`),
       },
@@ -95,7 +101,7 @@ export const bench: Command = {
     if (values.save) {
       await mkdir(values.save, { recursive: true });
       const label = values.model ? 'model' : cutShape(shape!, cut).label;
-      const name = [result.date.slice(0, 10), label.replace(/[^\w.-]+/g, '_'), result.backend, `b${result.batch}x${result.seq}`, ...(result.gradientCheckpointing ? ['gc'] : [])];
+      const name = [result.date.slice(0, 10), label.replace(/[^\w.-]+/g, '_'), result.backend, `b${result.batch}x${result.seq}`, ...(result.gradientCheckpointing ? ['gc'] : []), ...(values['quantization-bit'] ? [`q${values['quantization-bit']}`] : [])];
       const file = join(values.save, `${name.join('-')}.json`);
       await writeFile(file, JSON.stringify(record, null, 2) + '\n');
       process.stderr.write(`saved ${file}\n`);
@@ -103,6 +109,16 @@ export const bench: Command = {
     printResult(values.json, record, () => human(result, !values['no-tune'] && sizes.warmup > 0));
   },
 };
+
+const STORAGE_BY_BITS: Record<string, WeightStorage> = { '4': 'nf4', '16': '16-bit', '32': 'float32' };
+
+/** --quantization-bit as a weight storage: 'auto' when not given. */
+function storageFlag(value: string | undefined): WeightStorage {
+  if (value === undefined) return 'auto';
+  const storage = STORAGE_BY_BITS[value];
+  if (!storage) throw new UsageError(`--quantization-bit must be 4, 16 or 32, got "${value}"`, usage);
+  return storage;
+}
 
 /** `tune`: tuning was due (no --no-tune, a warm-up step to learn the products from). */
 function human(r: BenchResult, tune: boolean): string {
@@ -117,6 +133,7 @@ function human(r: BenchResult, tune: boolean): string {
             (r.dispatchesPerStep === null ? '' : `; ${Math.round(r.dispatchesPerStep)} GPU programs a step`),
         ]
       : []),
+    `base weights ${formatBytes(r.baseBytes.total)} (${r.storage} storage), of which the projections ${formatBytes(r.baseBytes.projections)}`,
     `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
     ...(r.peakTensorBytes === null ? [] : [`tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes!)} with tfjs's pool of freed buffers`]),
     ...(r.tuning ? tuningLines(r.tuning, r.profile !== null) : r.backend === 'webgpu' && tune ? [UNTUNED_NOTE] : []),

@@ -9,17 +9,19 @@ import type { BackendName, BackendReport } from '../../protocol/engine-types';
 import * as tf from '../backend/tf';
 import { parseModelConfig, readModelConfig, type ModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';
-import { MemoryProbe } from '../backend/memory-probe';
+import { MemoryProbe, peakResidentBytes } from '../backend/memory-probe';
 import { LoraAdapter } from '../lora/lora-adapter';
 import type { CausalLM } from '../model/causal-lm';
 import { LINEAR_LAYERS } from '../model/model-layout';
-import { buildModel } from '../model/load-model';
+import { buildModel, type WeightStorage } from '../model/load-model';
 import { causalLmLossSum } from '../model/loss';
 import { GemmTuner, type TuningReport } from '../ops/gemm/gemm-tuning';
 import { onWebgpu } from '../ops/webgpu-kernel';
 import { seededRandom } from '../seeded-random';
+import type { Batch } from '../data';
 import { AdamW } from '../train/adamw';
 import { queueUpdate } from '../train/gradients';
+import { microBatchGradients, queueStep, readStep } from '../train/train-step';
 import { versions } from '../version';
 import { GpuUsage, totalByKernel, type ProgramTime } from './gpu-usage';
 import { cutShape, type ShapeCut, type ShapeName } from './model-shapes';
@@ -36,6 +38,8 @@ export interface BenchOptions {
   /** Where to write a V8 CPU profile of the timed steps (JavaScript time: op dispatch, tfjs bookkeeping, GPU waits). */
   readonly cpuProfile: string | null;
   readonly gradientCheckpointing: boolean;
+  /** How the base weights are kept (load-model.ts): float32, 16-bit as stored, or the projections in NF4. */
+  readonly storage: WeightStorage;
   /** On webgpu, time the candidate plans of the first warm-up step's matrix products and keep the fastest (gemm-tuning.ts); a second warm-up step then runs them. */
   readonly tune: boolean;
   readonly onStep?: (done: number, total: number) => void;
@@ -53,6 +57,9 @@ export interface BenchResult {
   readonly rank: number;
   readonly steps: number;
   readonly gradientCheckpointing: boolean;
+  readonly storage: WeightStorage;
+  /** Device bytes of the base weights as kept: all of them, and the decoder's seven projections. */
+  readonly baseBytes: { readonly total: number; readonly projections: number };
   readonly trainableParameters: number;
   readonly tokensPerSecond: number;
   /**
@@ -83,12 +90,11 @@ export interface BenchResult {
 
 export async function runBenchmark(o: BenchOptions, backend: BackendReport): Promise<BenchResult> {
   const { config, weights, label } = await source(o.model);
-  const { model, tensors } = await buildModel(config, weights);
+  const { model, base } = await buildModel(config, weights, { storage: o.storage });
   if (weights instanceof ModelWeights) await weights.close();
   const lora = { r: o.rank, alpha: 2 * o.rank, dropout: 0, targetModules: LINEAR_LAYERS, useRslora: false, baseModel: null };
   const adapter = LoraAdapter.attach(model, lora, { kind: 'peft-default', seed: 0 });
-  const params = adapter.parameters();
-  const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+  const optimizer = new AdamW(adapter.parameters(), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
   const memory = new MemoryProbe(backend.name);
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
   const times = { total: 0, forward: 0, forwardBackward: 0, update: 0, queue: 0 };
@@ -102,7 +108,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
     for (let i = 0; i < o.warmup + o.steps; i++) {
       if (i === o.warmup && o.cpuProfile) stopCpuProfile = await startCpuProfile();
       const before = gpu.programs;
-      const step = () => trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
+      const step = () => trainStep(model, batch, adapter, optimizer, o.gradientCheckpointing);
       const t = await (tuner && i === 0 ? tuner.watch(step) : step());
       if (i >= o.warmup) timedPrograms += gpu.programs - before;
       // Tuned after the first warm-up step, so the next one runs the chosen plans and refills the buffer pool.
@@ -111,7 +117,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       if (i >= o.warmup) {
         times.total += t.total;
         times.queue += t.queue;
-        const parts = await timeParts(model, batch, params, optimizer, o.gradientCheckpointing);
+        const parts = await timeParts(model, batch, adapter, optimizer, o.gradientCheckpointing);
         times.forwardBackward += parts.forwardBackward;
         times.update += parts.update;
         times.forward += await timeForward(model, batch);
@@ -119,15 +125,15 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       o.onStep?.(i + 1, o.warmup + o.steps);
     }
     await stopCpuProfile?.(o.cpuProfile!);
-    const step = () => trainStep(model, batch, params, optimizer, o.gradientCheckpointing);
+    const step = () => trainStep(model, batch, adapter, optimizer, o.gradientCheckpointing);
     // On webgpu, each GPU program's own time (custom backward passes included); elsewhere tfjs's time per kernel.
     const profile = o.profile ? ((await gpu.programTimes(step)) ?? (await kernelProfile(step))) : null;
     const mean = (x: number) => x / o.steps;
     const reading = await memory.read();
-    const rss = process.resourceUsage().maxRSS * 1024;
+    const rss = peakResidentBytes();
     return {
       model: label,
-      shape: { layers: config.numLayers, hidden: config.hiddenSize, vocab: config.vocabSize, parameters: tensors.reduce((a, t) => a + t.size, 0) },
+      shape: { layers: config.numLayers, hidden: config.hiddenSize, vocab: config.vocabSize, parameters: base.parameters },
       backend: backend.name,
       device: backend.device,
       versions: versions(),
@@ -137,6 +143,8 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       rank: o.rank,
       steps: o.steps,
       gradientCheckpointing: o.gradientCheckpointing,
+      storage: o.storage,
+      baseBytes: base.bytes,
       trainableParameters: adapter.trainableParameterCount(),
       tokensPerSecond: (o.batch * o.seq) / mean(times.total),
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.forwardBackward - times.forward), optimizer: mean(times.update) },
@@ -151,8 +159,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
     gpu.stop();
     optimizer.dispose();
     adapter.detach();
-    tf.dispose(tensors);
-    tf.dispose([batch.ids]);
+    base.dispose();
   }
 }
 
@@ -181,64 +188,55 @@ async function source(model: BenchOptions['model']): Promise<{ config: ModelConf
 }
 
 /** Random token ids, every position supervised (as a pre-training-style benchmark batch). */
-function randomBatch(batch: number, seq: number, vocab: number) {
+function randomBatch(batch: number, seq: number, vocab: number): Batch {
   const random = seededRandom(7);
-  const values = Int32Array.from({ length: batch * seq }, () => Math.floor(random() * vocab));
+  const ids = Int32Array.from({ length: batch * seq }, () => Math.floor(random() * vocab));
   // Each row's first token has no prediction for it: the loss is a mean over the rest.
-  return { ids: tf.keep(tf.tensor2d(values, [batch, seq], 'int32')), labels: values, tokens: batch * (seq - 1) };
+  return { batch, steps: seq, ids, labels: ids, keyMask: new Int32Array(batch * seq).fill(1), tokens: batch * (seq - 1) };
 }
 
-type Batch = ReturnType<typeof randomBatch>;
-
-/** Forward and backward queued: the summed loss, and the LoRA weights' gradients by variable name. */
-function forwardBackward(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, recomputeLayers: boolean) {
-  return tf.variableGrads(() => causalLmLossSum(model, batch.ids, batch.labels, { recomputeLayers }).sum, params.map((p) => p.variable));
-}
-
-/** Queues the update from a step's gradients (flattened, then clipped and applied as the trainer does); returns the norm. */
-function update(optimizer: AdamW, grads: tf.NamedTensorMap, batch: Batch): tf.Scalar {
-  const flat = optimizer.flatten(grads);
-  tf.dispose(Object.values(grads));
-  const norm = queueUpdate(optimizer, flat, batch.tokens, 1, 1e-4);
-  flat.dispose();
-  return norm;
-}
+/** The trainer's step options for a bench step (a fixed learning rate; no dropout). */
+const stepOptions = (recomputeLayers: boolean) => ({ seed: 0, step: 0, lr: 1e-4, maxGradNorm: 1, recomputeLayers });
 
 /**
- * One training step as the trainer runs it (trainer.ts): forward and backward, the update queued behind them
- * (gradients.ts), then the loss and the norm read. It ends when a small updated weight can be read.
+ * One training step as the trainer runs it (train-step.ts): queued, then read. It ends when a small updated
+ * weight can be read.
  */
-async function trainStep(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW, recomputeLayers: boolean) {
+async function trainStep(model: CausalLM, batch: Batch, adapter: LoraAdapter, optimizer: AdamW, recomputeLayers: boolean) {
   const t0 = performance.now();
-  const { value, grads } = forwardBackward(model, batch, params, recomputeLayers);
-  const norm = update(optimizer, grads, batch);
-  const queued = performance.now();
-  await Promise.all([value.data(), norm.data(), params[params.length - 1]!.variable.data()]);
-  tf.dispose([value, norm]);
-  return { total: (performance.now() - t0) / 1000, queue: (queued - t0) / 1000 };
+  const queued = queueStep(model, adapter, optimizer, [batch], stepOptions(recomputeLayers));
+  const tQueued = performance.now();
+  await Promise.all([readStep(queued), lastWeight(adapter).data()]);
+  return { total: (performance.now() - t0) / 1000, queue: (tQueued - t0) / 1000 };
 }
+
+const lastWeight = (adapter: LoraAdapter) => adapter.parameters().at(-1)!.variable;
 
 /**
  * Forward and backward alone, synchronised on their result (reading the loss waits for the queued backward
  * pass), then the update alone (flattening, clipping, AdamW, the split back into the weights), synchronised too.
  */
-async function timeParts(model: CausalLM, batch: Batch, params: ReturnType<LoraAdapter['parameters']>, optimizer: AdamW, recomputeLayers: boolean) {
+async function timeParts(model: CausalLM, batch: Batch, adapter: LoraAdapter, optimizer: AdamW, recomputeLayers: boolean) {
   const t0 = performance.now();
-  const { value, grads } = forwardBackward(model, batch, params, recomputeLayers);
+  const { value, grads } = microBatchGradients(model, batch, adapter.parameters().map((p) => p.variable), recomputeLayers);
   await value.data();
   value.dispose();
   const t1 = performance.now();
-  const norm = update(optimizer, grads, batch);
-  await Promise.all([norm.data(), params[params.length - 1]!.variable.data()]);
+  const flat = optimizer.flatten(grads);
+  tf.dispose(Object.values(grads));
+  const norm = queueUpdate(optimizer, flat, batch.tokens, 1, 1e-4);
+  flat.dispose();
+  await Promise.all([norm.data(), lastWeight(adapter).data()]);
   norm.dispose();
   return { forwardBackward: (t1 - t0) / 1000, update: (performance.now() - t1) / 1000 };
 }
 
 async function timeForward(model: CausalLM, batch: Batch): Promise<number> {
   const t0 = performance.now();
-  const { sum } = causalLmLossSum(model, batch.ids, batch.labels);
+  const ids = tf.tensor2d(batch.ids, [batch.batch, batch.steps], 'int32');
+  const { sum } = causalLmLossSum(model, ids, batch.labels);
   await sum.data();
-  sum.dispose();
+  tf.dispose([sum, ids]);
   return (performance.now() - t0) / 1000;
 }
 

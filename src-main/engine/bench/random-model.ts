@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFolderAtomic } from '../atomic-files';
-import { encode } from '../formats/dtype';
 import { parseModelConfig } from '../formats/model-config';
 import { planShards, writeShards } from '../formats/sharded-weights';
 import { RandomWeights } from './random-weights';
@@ -31,7 +30,7 @@ export async function writeRandomModel(o: {
   return writeFolderAtomic(
     o.out,
     async (tmp) => {
-      await writeShards(tmp, shards, async (t) => encode(t.dtype, await weights.read(t.name)));
+      await writeShards(tmp, shards, (t) => weights.readBytes(t.name));
       await writeFile(join(tmp, 'config.json'), JSON.stringify(o.shape, null, 2) + '\n');
       for (const f of TOKENIZER_FILES) if (existsSync(join(o.tokenizerDir, f))) await copyFile(join(o.tokenizerDir, f), join(tmp, f));
       return { bytes: shards.reduce((a, s) => a + s.bytes, 0), files: shards.length };

@@ -10,6 +10,8 @@ import type { DecoderLayer } from './decoder-layer';
 import type { KVCache } from './kv-cache';
 import type { Linear, LinearLayer } from './linear';
 import type { ModelLayout } from './model-layout';
+import type { FrozenMatrix } from '../ops/frozen-matrix';
+import { frozenRows } from '../ops/frozen-rows';
 import { recompute } from '../ops/recompute';
 import { reshape } from '../ops/view-ops';
 import type { RMSNorm } from './rms-norm';
@@ -27,7 +29,7 @@ export class CausalLM {
   constructor(
     readonly config: ModelConfig,
     readonly layout: ModelLayout,
-    readonly embedTokens: tf.Tensor2D,
+    readonly embedTokens: FrozenMatrix,
     readonly layers: readonly DecoderLayer[],
     readonly norm: RMSNorm,
     readonly lmHead: Linear,
@@ -48,7 +50,7 @@ export class CausalLM {
       const { cos, sin } = this.rope.tables(positions);
       const bias = attentionBias(B, past, T, keyMask, this.config.slidingWindow);
       const ctx: AttentionContext = { cos, sin, bias, cache };
-      let x = reshape<tf.Rank.R3>(tf.gather(this.embedTokens, ids.reshape([-1])), [B, T, this.config.hiddenSize]); // [B, T, hidden]
+      let x = reshape<tf.Rank.R3>(frozenRows(this.embedTokens, ids.reshape([-1])), [B, T, this.config.hiddenSize]); // [B, T, hidden]
       for (const layer of this.layers) {
         x = recomputeLayers
           ? (recompute((h, [c, s, b]) => layer.apply(h as tf.Tensor3D, { cos: c as tf.Tensor3D, sin: s as tf.Tensor3D, bias: b!, cache: null }), x, layer.trainableVariables(), [cos, sin, bias]) as tf.Tensor3D)

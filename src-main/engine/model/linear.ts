@@ -1,4 +1,5 @@
 import * as tf from '../backend/tf';
+import type { FrozenMatrix } from '../ops/frozen-matrix';
 import { frozenLinear } from '../ops/frozen-linear';
 import { lowRankLinear, type LowRankUpdate } from '../ops/low-rank-linear';
 import { reshape } from '../ops/view-ops';
@@ -12,13 +13,16 @@ export interface LinearLayer {
   trainableVariables(): tf.Variable[];
 }
 
-/** `y = x W^T + b` with W stored as Hugging Face does, [out, in]. Frozen: W and b are plain tensors, never variables. */
+/**
+ * `y = x W^T + b` with W stored as Hugging Face does, [out, in]. Frozen: W is a frozen matrix (float32, 16-bit or
+ * NF4) and b a plain tensor, never variables.
+ */
 export class Linear implements LinearLayer {
   readonly outFeatures: number;
   readonly inFeatures: number;
 
   constructor(
-    readonly weight: tf.Tensor2D,
+    readonly weight: FrozenMatrix,
     readonly bias: tf.Tensor1D | null = null,
   ) {
     [this.outFeatures, this.inFeatures] = weight.shape;

@@ -109,13 +109,19 @@ export function inStateDictOrder<T extends { readonly name: string }>(layout: Mo
 /**
  * Refuses weights that do not have every tensor of the layout in its shape, naming the first that is missing or
  * wrong: what loading, merging and `info` check alike. A tied model's stray lm_head.weight is ignored, as
- * transformers does.
+ * transformers does. `packed`: weights stored as packed codes (a bitsandbytes 4-bit folder's projections), whose
+ * shape their quantization state gives and their reader checks.
  */
-export function checkWeights(layout: ModelLayout, weights: { readonly dir: string; has(name: string): boolean; info(name: string): { readonly shape: readonly number[] } }): void {
+export function checkWeights(
+  layout: ModelLayout,
+  weights: { readonly dir: string; has(name: string): boolean; info(name: string): { readonly shape: readonly number[] } },
+  packed: ReadonlySet<string> = new Set(),
+): void {
   for (const { name, shape } of layout.parameters) {
     if (!weights.has(name)) {
       throw new UserError(`${weights.dir}: the weights have no tensor ${name}`, 'The folder may hold a different architecture than config.json says, or be incomplete.');
     }
+    if (packed.has(name)) continue;
     const actual = weights.info(name).shape;
     if (actual.join(',') !== shape.join(',')) throw new UserError(`${weights.dir}: tensor ${name} has shape [${actual}] but config.json implies [${shape}]`);
   }

@@ -7,12 +7,13 @@
  * their softmax and gradient.
  *
  * loss = Σᵢ logsumexp(hᵢ·Wᵀ) − (hᵢ·Wᵀ)[tᵢ];   ∂loss/∂hᵢ = (softmax(hᵢ·Wᵀ) − onehot(tᵢ)) · W
- * W [V, H] is frozen (captured, no gradient); hidden [N, H]; targets [N].
+ * W [V, H] is frozen (captured, no gradient; read as stored, frozen-matrix.ts); hidden [N, H]; targets [N].
  */
 import { releasePooledMemory } from '../backend/buffer-pool';
 import * as tf from '../backend/tf';
 import { crossEntropyGradReference, crossEntropySumReference } from './cross-entropy/cross-entropy-reference';
 import { crossEntropyGradWebgpu, crossEntropyRowsWebgpu } from './cross-entropy/cross-entropy-webgpu';
+import type { FrozenMatrix } from './frozen-matrix';
 import { gemm } from './gemm/gemm';
 import { recordingGradients } from './tape-state';
 import { maxBindingElements, onWebgpu, submitBatchedCommands } from './webgpu-kernel';
@@ -22,9 +23,9 @@ export function defaultChunkElements(): number {
   return onWebgpu() ? Math.min(2 ** 26, maxBindingElements()) : 2 ** 24;
 }
 
-export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, targets: Int32Array, chunkElements = defaultChunkElements()): tf.Scalar {
+export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: FrozenMatrix, targets: Int32Array, chunkElements = defaultChunkElements()): tf.Scalar {
   const [n] = hidden.shape;
-  const vocab = weight.shape[0];
+  const vocab = weight.rows;
   const rows = Math.max(1, Math.floor(chunkElements / vocab));
   const chunks = Array.from({ length: Math.ceil(n / rows) }, (_, i) => ({ begin: i * rows, size: Math.min(rows, n - i * rows) }));
   const op = tf.customGrad((h, save) => {
@@ -65,10 +66,10 @@ export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, tar
   return op(hidden) as tf.Scalar;
 }
 
-/** h [c, H] · Wᵀ → [c, V]. On wasm/cpu as (W · hᵀ)ᵀ: transposing the small chunk beats transposing W. */
-function chunkLogits(h: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+/** h [c, H] · Wᵀ → [c, V]. On wasm/cpu (where W is one float32 tensor) as (W · hᵀ)ᵀ: transposing the small chunk beats transposing W. */
+function chunkLogits(h: tf.Tensor2D, weight: FrozenMatrix): tf.Tensor2D {
   if (onWebgpu()) return gemm(h, weight, { transposeB: true }) as tf.Tensor2D;
-  return tf.transpose(gemm(weight, tf.transpose(h))) as tf.Tensor2D;
+  return tf.transpose(gemm(weight.tensor(), tf.transpose(h))) as tf.Tensor2D;
 }
 
 /** The summed loss of rows begin .. begin + c. */

@@ -4,9 +4,11 @@
  * output written once). Backward: dy·W and the LoRA input gradient (dy·B)·A come out of one GEMM when x′ is x (no
  * dropout), so x gets one gradient instead of two that tfjs would add up and keep until the backward pass ends;
  * four GEMMs in all, the scale folded in.
- * x, x′: [N, in]; W: [out, in] and b: [out], frozen (captured, no gradient); A: [r, in]; B: [out, r].
+ * x, x′: [N, in]; W: [out, in] and b: [out], frozen (captured, no gradient; W read as stored, frozen-matrix.ts);
+ * A: [r, in]; B: [out, r].
  */
 import * as tf from '../backend/tf';
+import type { FrozenMatrix } from './frozen-matrix';
 import { gemm } from './gemm/gemm';
 import { releaseAfterBackward } from './release-after-backward';
 
@@ -18,7 +20,7 @@ export interface LowRankUpdate {
   readonly scale: number;
 }
 
-export function lowRankLinear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null, update: LowRankUpdate): tf.Tensor2D {
+export function lowRankLinear(x: tf.Tensor2D, weight: FrozenMatrix, bias: tf.Tensor1D | null, update: LowRankUpdate): tf.Tensor2D {
   const shared = update.input === x;
   const { scale } = update;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {

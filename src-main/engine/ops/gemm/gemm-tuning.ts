@@ -12,7 +12,10 @@ import * as tf from '../../backend/tf';
 import { canTimePrograms, deviceLimits, elementwise, runProgram, timePrograms, type DeviceLimits } from '../webgpu-kernel';
 import { candidatePlans, planLabel, stagings, type Plan } from './gemm-plan';
 import { observeProducts, setTunedPlan, tunedPlan, type Product } from './tuned-plans';
-import { gemmWebgpu } from './gemm-webgpu';
+import { randomFillSync } from 'node:crypto';
+import { FrozenMatrix, frozenBytes } from '../frozen-matrix';
+import type { FrozenLayout } from '../frozen-reader';
+import { gemmWebgpu, type GemmB } from './gemm-webgpu';
 
 const REPEATS = 3;
 /**
@@ -123,7 +126,7 @@ export function tuningSummary(report: TuningReport): string {
  * timed again beside them, so the second round compares like with like).
  */
 async function timeInRounds(product: Product, candidates: readonly Plan[], limits: DeviceLimits): Promise<Map<Plan, number>> {
-  const { a, b, addends } = operands(product);
+  const { a, b, addends, dispose } = operands(product);
   const times = new Map<Plan, number>();
   // Each repeat queues every plan once and waits for the GPU once; repeats interleaved, so clock changes touch
   // all plans alike. A plan's time is its GEMM program's and, with k split, its sum's (the program after it).
@@ -143,30 +146,55 @@ async function timeInRounds(product: Product, candidates: readonly Plan[], limit
     await time(stagings(fastest(times)[0], product.shape, product.causal, limits));
     return times;
   } finally {
-    tf.dispose([a, b, ...(addends.lowRank ? [addends.lowRank.left, addends.lowRank.right] : []), ...(addends.bias ? [addends.bias] : [])]);
+    dispose();
   }
 }
 
 const fastest = (times: Map<Plan, number>): [Plan, number] => [...times].reduce((best, entry) => (entry[1] < best[1] ? entry : best));
 
 /** Bytes of the product's operands and result, with the partial products of the candidate split the most. */
-function tuningBytes({ shape: s, batchedB }: Product, candidates: readonly Plan[]): number {
+function tuningBytes({ shape: s, batchedB, packedB }: Product, candidates: readonly Plan[]): number {
   const parts = Math.max(...candidates.map((p) => (p.split > 1 ? p.split : 0)));
-  return 4 * (s.batch * s.m * s.k + (batchedB ? s.batch : 1) * s.k * s.n + (1 + parts) * s.batch * s.m * s.n);
+  const bBytes = packedB ? frozenBytes(packedB.format, s.k, s.n) : 4 * (batchedB ? s.batch : 1) * s.k * s.n;
+  return 4 * (s.batch * s.m * s.k + (1 + parts) * s.batch * s.m * s.n) + bBytes;
 }
 
-/** Operands of the product's shapes, filled on the GPU (zeros could run faster than real data). */
-function operands({ shape: s, batchedB, lowRank, bias }: Product) {
+/** Operands of the product's shapes, filled with noise (zeros could run faster than real data). */
+function operands({ shape: s, batchedB, packedB, lowRank, bias }: Product) {
   const a = noise(s.transposeA ? [s.batch, s.k, s.m] : [s.batch, s.m, s.k]) as tf.Tensor3D;
   const batchB = batchedB ? s.batch : 1;
-  const b = noise(s.transposeB ? [batchB, s.n, s.k] : [batchB, s.k, s.n]) as tf.Tensor3D;
+  const bShape: [number, number] = s.transposeB ? [s.n, s.k] : [s.k, s.n];
+  const matrix = packedB && randomPackedMatrix(packedB, bShape);
+  const b: GemmB = matrix ? { matrix, block: 0 } : (noise([batchB, ...bShape]) as tf.Tensor3D);
   const low = lowRank && {
     left: noise([s.m, lowRank.rank]) as tf.Tensor2D,
     right: noise(lowRank.transposeRight ? [s.n, lowRank.rank] : [lowRank.rank, s.n]) as tf.Tensor2D,
     transposeRight: lowRank.transposeRight,
     scale: 1,
   };
-  return { a, b, addends: { lowRank: low, bias: bias ? (noise([s.n]) as tf.Tensor1D) : null } };
+  const addends = { lowRank: low, bias: bias ? (noise([s.n]) as tf.Tensor1D) : null };
+  const dispose = () => {
+    matrix?.dispose();
+    tf.dispose([a, ...(matrix ? [] : [b as tf.Tensor3D]), ...(low ? [low.left, low.right] : []), ...(addends.bias ? [addends.bias] : [])]);
+  };
+  return { a, b, addends, dispose };
+}
+
+/** A packed matrix of random bits: finite 16-bit values (exponents fixed near 1), or random NF4 codes with small scales. */
+function randomPackedMatrix({ format, scales }: FrozenLayout, shape: [number, number]): FrozenMatrix {
+  const n = shape[0] * shape[1];
+  if (format === 'bf16' || format === 'fp16') {
+    const words = randomFillSync(new Uint32Array(Math.ceil(n / 2)));
+    const [keep, set] = format === 'bf16' ? [0x807f807f, 0x3f003f00] : [0x83ff83ff, 0x38003800];
+    for (let i = 0; i < words.length; i++) words[i] = (words[i]! & keep) | set;
+    return FrozenMatrix.fromPacked16(new Uint8Array(words.buffer, 0, 2 * n), format, shape);
+  }
+  const blocks = Math.ceil(n / 64);
+  const absmax =
+    scales === 'nested'
+      ? { kind: 'nested' as const, codes: randomFillSync(new Uint8Array(blocks)), nestedAbsmax: new Float32Array(Math.ceil(blocks / 256)).fill(0.01), nestedMap: Float32Array.from({ length: 256 }, (_, i) => i / 256 - 0.5), offset: 0.02 }
+      : { kind: 'plain' as const, values: new Float32Array(blocks).fill(0.02) };
+  return FrozenMatrix.fromNf4({ shape, codes: randomFillSync(new Uint8Array(Math.ceil(n / 2))), absmax }, Float32Array.from({ length: 16 }, (_, i) => (i - 7) / 8));
 }
 
 /** Values in [-1, 1) hashed from each element's index. */

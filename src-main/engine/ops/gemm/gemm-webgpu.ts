@@ -10,9 +10,12 @@
  * or two, the next stored while this one is multiplied; the tiles' depth; the order of their loads): by a rule of
  * thumb, or as measured on the GPU at hand (gemm-tuning.ts). Global memory is read a tile ahead into registers (the loads overlap the multiplications),
  * as vec4s along whichever dimension is contiguous when it is a multiple of 4 (all of a model's are), else as
- * scalars.
+ * scalars. B may be a row block of a packed frozen matrix (16-bit or NF4, frozen-matrix.ts): its loads widen it to
+ * float32 on the way into the tile (frozen-reader.ts), so the rest of the kernel is the same.
  */
 import { createHash } from 'node:crypto';
+import type { FrozenMatrix } from '../frozen-matrix';
+import { frozenLayout, frozenReader, layoutLabel, readerTensors, readerUniforms, type FrozenLayout, type FrozenReader } from '../frozen-reader';
 import { deviceLimits, elementwise, runProgram, type ProgramSpec } from '../webgpu-kernel';
 import type { Causal, GemmAddends, GemmShape } from './gemm';
 import { plan, planLabel, type Plan, type Side } from './gemm-plan';
@@ -69,6 +72,8 @@ interface Operand {
   rows: 'M' | 'N';
   origin: 'm0' | 'n0';
   base: 'aBase' | 'bBase';
+  /** A packed operand's reader; null: float32 values, read as bound. */
+  packed: FrozenReader | null;
 }
 
 function operandLoader(o: Operand) {
@@ -85,11 +90,12 @@ function operandLoader(o: Operand) {
       ? `let r = i % ${o.side.block}; let kk = (i / ${o.side.block}) * 4;`
       : `let r = i / ${depth / lanes}; let kk = (i % ${depth / lanes}) * ${lanes};`;
   const address = o.kContiguous ? `${o.base} + g * K + gk` : `${o.base} + gk * ${o.rows} + g`;
+  const fetch = (address: string) => (!o.packed ? `${o.name}[(${address}) / ${lanes}]` : o.vec4 ? o.packed.at4(address) : o.packed.at(address));
   const each = (j: number, body: string) => `{ let i = tid + ${j * 256}; if (i < ${units}) { ${place} ${body} } }`;
   /** Loads the tile whose k starts at `from` into the registers. */
   const load = (from: string) =>
     Array.from({ length: registers }, (_, j) =>
-      each(j, `let g = ${o.origin} + r; let gk = ${from} + kk; ${reg(j)} = ${type}(0.0); if (g < ${o.rows} && gk < kEnd) { ${reg(j)} = ${o.name}[(${address}) / ${lanes}]; }`),
+      each(j, `let g = ${o.origin} + r; let gk = ${from} + kk; ${reg(j)} = ${type}(0.0); if (g < ${o.rows} && gk < kEnd) { ${reg(j)} = ${fetch(address)}; }`),
     ).join('\n        ');
   const store = Array.from({ length: registers }, (_, j) => {
     if (!o.vec4) return each(j, o.reader.store('kk', 'r', reg(j)));
@@ -144,8 +150,11 @@ function kWalk(causal: Causal['part'] | null, BM: number, BK: number): { from: s
   };
 }
 
-/** The product, or with k split, one partial product per part: [split * batch, M, N], part-major. */
-function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part'] | null): ProgramSpec {
+/**
+ * The product, or with k split, one partial product per part: [split * batch, M, N], part-major. `packed`: B is a
+ * row block of a packed frozen matrix in this layout (batch 1).
+ */
+function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part'] | null, packed: FrozenLayout | null = null): ProgramSpec {
   const { m: ms, n: ns, split } = p;
   const whole = split === 1; // alpha and the extras are applied here, else by the sum of the parts
   const own: Extras = whole ? extras : NO_EXTRAS;
@@ -157,8 +166,9 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
   const bKContiguous = s.transposeB;
   const aVec4 = (aKContiguous ? s.k : s.m) % 4 === 0;
   const bVec4 = (bKContiguous ? s.k : s.n) % 4 === 0;
-  const loadA = operandLoader({ name: 'A', plan: p, side: ms, reader: a, kContiguous: aKContiguous, vec4: aVec4, rows: 'M', origin: 'm0', base: 'aBase' });
-  const loadB = operandLoader({ name: 'B', plan: p, side: ns, reader: b, kContiguous: bKContiguous, vec4: bVec4, rows: 'N', origin: 'n0', base: 'bBase' });
+  const bReader = packed && frozenReader(packed, 'B');
+  const loadA = operandLoader({ name: 'A', plan: p, side: ms, reader: a, kContiguous: aKContiguous, vec4: aVec4, rows: 'M', origin: 'm0', base: 'aBase', packed: null });
+  const loadB = operandLoader({ name: 'B', plan: p, side: ns, reader: b, kContiguous: bKContiguous, vec4: bVec4, rows: 'N', origin: 'n0', base: 'bBase', packed: bReader });
   // Every product written out with named accumulators, so they are registers, not an indexed array.
   const rows = a.names.map((_, r) => r);
   const cols = b.names.map((_, c) => c);
@@ -221,6 +231,7 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
         workgroupBarrier();
       }`;
   const code = `
+    ${bReader?.declarations ?? ''}
     ${a.declare}
     ${b.declare}
     ${causal ? 'var<workgroup> causalTiles : i32;' : ''}
@@ -249,19 +260,20 @@ function gemmProgram(s: GemmShape, p: Plan, extras: Extras, causal: Causal['part
       ${store}
     }`;
   return {
-    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}${p.buffers === 2 ? 'x2' : ''}_${aVec4}_${bVec4}_${own.lowRank}_${own.bias}_${whole}_${causal}_k${BK}${p.loadOrder}`,
-    inputs: ['A', 'B', ...extraInputs(own)],
-    components: [aVec4 ? 4 : 1, bVec4 ? 4 : 1, ...extraInputs(own).map(() => 1)],
+    key: `tbGemm3_${s.transposeA}_${s.transposeB}_${BM}x${BN}${p.buffers === 2 ? 'x2' : ''}_${aVec4}_${bVec4}_${own.lowRank}_${own.bias}_${whole}_${causal}_k${BK}${p.loadOrder}${packed ? `_${layoutLabel(packed)}` : ''}`,
+    inputs: ['A', ...(bReader?.inputs ?? ['B']), ...extraInputs(own)],
+    // A packed B is bound as scalar words (and its tables as scalars).
+    components: [aVec4 ? 4 : 1, ...(bReader ? bReader.inputs.map(() => 1) : [bVec4 ? 4 : 1]), ...extraInputs(own).map(() => 1)],
     outputShape: [split * s.batch, s.m, s.n],
     workgroupSize: [256, 1, 1],
     dispatch: [Math.ceil(s.n / BN), Math.ceil(s.m / BM), split * s.batch],
-    uniforms: GEMM_UNIFORMS,
+    uniforms: [...GEMM_UNIFORMS, ...(bReader?.uniforms ?? [])],
     flat: false,
     code,
   };
 }
 
-const GEMM_UNIFORMS: ProgramSpec['uniforms'] = [
+const GEMM_UNIFORMS: NonNullable<ProgramSpec['uniforms']> = [
   ['m', 'i32'],
   ['n', 'i32'],
   ['k', 'i32'],
@@ -302,38 +314,54 @@ function sumPartsProgram(shape: number[], split: number, extras: Extras): Progra
 
 /**
  * The GEMM kernel's revision: a hash of its WGSL for one product with every feature (a low-rank term, a bias,
- * two buffers, loads by rows), so that plans tuned for other code are not reused (tuned-plan-store.ts).
+ * two buffers, loads by rows) and of the loads of each packed B, so that plans tuned for other code are not
+ * reused (tuned-plan-store.ts).
  */
 export function gemmRevision(): string {
   const s: GemmShape = { batch: 1, m: 256, n: 256, k: 256, transposeA: false, transposeB: true };
   const p: Plan = { ...plan(s), buffers: 2, loadOrder: 'rows' };
-  return createHash('sha256').update(gemmProgram(s, p, { lowRank: 'transposed', bias: true }, 'kKeys').code).digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(gemmProgram(s, p, { lowRank: 'transposed', bias: true }, 'kKeys').code);
+  for (const layout of PACKED_LAYOUTS) hash.update(frozenReader(layout, 'B').declarations);
+  return hash.digest('hex').slice(0, 12);
 }
+
+const PACKED_LAYOUTS: readonly FrozenLayout[] = [
+  { format: 'bf16', scales: null },
+  { format: 'fp16', scales: null },
+  { format: 'nf4', scales: 'nested' },
+  { format: 'nf4', scales: 'plain' },
+];
+
+/** B as gemmWebgpu takes it: float32 values [batch or 1, k, n] ([.., n, k] transposed), or one row block of a packed frozen matrix. */
+export type GemmB = tf.Tensor3D | { readonly matrix: FrozenMatrix; readonly block: number };
 
 /** Programs by shape and plan: building the WGSL text is not free, and a training step asks for the same few hundred times. */
 const programs = new Map<string, { gemm: ProgramSpec; sum: ProgramSpec | null }>();
 
 /** The product with the plan gemm-plan.ts gives it, or with `forced` (the tuner timing each candidate). */
-export function gemmWebgpu(a: tf.Tensor3D, b: tf.Tensor3D, { lowRank, bias }: GemmAddends, s: GemmShape, alpha: number, causal: Causal | null, forced: Plan | null = null): tf.Tensor3D {
+export function gemmWebgpu(a: tf.Tensor3D, b: GemmB, { lowRank, bias }: GemmAddends, s: GemmShape, alpha: number, causal: Causal | null, forced: Plan | null = null): tf.Tensor3D {
+  const packed = 'matrix' in b ? b : null; // a frozen matrix's block is one B for every batch
+  const layout = packed && frozenLayout(packed.matrix);
   const strideA = a.shape[0] === 1 ? 0 : s.m * s.k;
-  const strideB = b.shape[0] === 1 ? 0 : s.k * s.n;
+  const strideB = packed || (b as tf.Tensor3D).shape[0] === 1 ? 0 : s.k * s.n;
   const extras: Extras = { lowRank: lowRank ? (lowRank.transposeRight ? 'transposed' : 'plain') : null, bias: bias !== null };
-  const product = { shape: s, batchedB: strideB !== 0, lowRank: lowRank ? { rank: lowRank.left.shape[1], transposeRight: lowRank.transposeRight } : null, bias: bias !== null, causal };
+  const product = { shape: s, batchedB: strideB !== 0, packedB: layout, lowRank: lowRank ? { rank: lowRank.left.shape[1], transposeRight: lowRank.transposeRight } : null, bias: bias !== null, causal };
   const p = forced ?? planFor(product, deviceLimits());
-  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.bias}_${causal?.part}_${planLabel(p)}`;
+  const key = `${s.batch}_${s.m}_${s.n}_${s.k}_${s.transposeA}_${s.transposeB}_${extras.lowRank}_${extras.bias}_${causal?.part}_${layout && layoutLabel(layout)}_${planLabel(p)}`;
   let entry = programs.get(key);
   if (!entry) {
     if (programs.size > 512) programs.clear(); // varying sequence lengths make new shapes every step
-    entry = { gemm: gemmProgram(s, p, extras, causal?.part ?? null), sum: p.split > 1 ? sumPartsProgram([s.batch, s.m, s.n], p.split, extras) : null };
+    entry = { gemm: gemmProgram(s, p, extras, causal?.part ?? null, layout), sum: p.split > 1 ? sumPartsProgram([s.batch, s.m, s.n], p.split, extras) : null };
     programs.set(key, entry);
   }
   const { gemm, sum } = entry;
+  const bTensors = packed ? readerTensors(packed.matrix, packed.block) : [b as tf.Tensor3D];
   // In extraInputs' order.
   const extraTensors: tf.Tensor[] = [...(lowRank ? [lowRank.left, lowRank.right] : []), ...(bias ? [bias] : [])];
   const [rank, lowRankScale] = lowRank ? [lowRank.left.shape[1], lowRank.scale] : [0, 0];
-  const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk, rank, lowRankScale, causal?.period ?? 0];
-  if (!sum) return runProgram(gemm, [a, b, ...extraTensors], uniforms) as tf.Tensor3D;
-  const parts = runProgram(gemm, [a, b], uniforms); // [split * batch, m, n]
+  const uniforms = [s.m, s.n, s.k, strideA, strideB, alpha, s.batch, p.kChunk, rank, lowRankScale, causal?.period ?? 0, ...(packed ? readerUniforms(packed.matrix, packed.block) : [])];
+  if (!sum) return runProgram(gemm, [a, ...bTensors, ...extraTensors], uniforms) as tf.Tensor3D;
+  const parts = runProgram(gemm, [a, ...bTensors], uniforms); // [split * batch, m, n]
   const c = runProgram(sum, [parts, ...extraTensors], [s.batch * s.m * s.n, alpha, s.n, rank, lowRankScale]) as tf.Tensor3D;
   parts.dispose();
   return c;

@@ -4,10 +4,14 @@
  * products (frozen-linear.ts, the LoRA and attention ops) are built from it, their backward passes being products
  * too.
  * a: [batch, m, k] ([batch, k, m] transposed); b: [batch or 1, k, n] ([.., n, k] transposed); rank 2 means batch 1.
+ * b may be a frozen matrix (a base weight, frozen-matrix.ts) with a of rank 2: packed, or in row blocks, on webgpu
+ * (gemm-frozen.ts), one float32 tensor elsewhere.
  * On an H100 a training step with the WGSL kernel ran 2.2x as fast as with tfjs's matMul (bench/results/h100/ab-gemm-*).
  */
 import * as tf from '../../backend/tf';
+import { FrozenMatrix } from '../frozen-matrix';
 import { onWebgpu } from '../webgpu-kernel';
+import { gemmFrozen } from './gemm-frozen';
 import { gemmReference } from './gemm-reference';
 import { gemmWebgpu } from './gemm-webgpu';
 
@@ -72,22 +76,26 @@ export interface GemmOptions {
   causal?: Causal | null;
 }
 
-export function gemm(a: tf.Tensor, b: tf.Tensor, { transposeA = false, transposeB = false, alpha = 1, bias = null, lowRank = null, causal = null }: GemmOptions = {}): tf.Tensor {
+export function gemm(a: tf.Tensor, b: tf.Tensor | FrozenMatrix, { transposeA = false, transposeB = false, alpha = 1, bias = null, lowRank = null, causal = null }: GemmOptions = {}): tf.Tensor {
+  const frozen = b instanceof FrozenMatrix && !b.isPlain ? b : null;
+  const plainB = b instanceof FrozenMatrix ? (frozen ? null : b.tensor()) : b;
   const rank = a.rank;
   if (rank !== 2 && rank !== 3) throw new Error(`gemm: a must have rank 2 or 3, got shape [${a.shape}]`);
-  if (b.rank !== rank) throw new Error(`gemm: a [${a.shape}] and b [${b.shape}] must have the same rank`);
+  if ((plainB?.rank ?? 2) !== rank) throw new Error(`gemm: a [${a.shape}] and b [${b.shape}] must have the same rank`);
+  if (frozen && causal) throw new Error('gemm: a frozen matrix is never an attention operand');
   return tf.tidy(() => {
     const a3 = (rank === 2 ? a.expandDims(0) : a) as tf.Tensor3D;
-    const b3 = (rank === 2 ? b.expandDims(0) : b) as tf.Tensor3D;
+    const b3 = plainB && ((rank === 2 ? plainB.expandDims(0) : plainB) as tf.Tensor3D);
+    const bShape = b3?.shape ?? [1, ...frozen!.shape];
     const [batch, m, k] = transposeA ? [a3.shape[0], a3.shape[2], a3.shape[1]] : a3.shape;
-    const [kb, n] = transposeB ? [b3.shape[2], b3.shape[1]] : [b3.shape[1], b3.shape[2]];
-    if (k !== kb || (b3.shape[0] !== batch && b3.shape[0] !== 1)) throw new Error(`gemm: cannot multiply [${a.shape}]${transposeA ? 'ᵀ' : ''} by [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
+    const [kb, n] = transposeB ? [bShape[2], bShape[1]] : [bShape[1], bShape[2]];
+    if (k !== kb || (bShape[0] !== batch && bShape[0] !== 1)) throw new Error(`gemm: cannot multiply [${a.shape}]${transposeA ? 'ᵀ' : ''} by [${b.shape}]${transposeB ? 'ᵀ' : ''}`);
     if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) throw new Error(`gemm: the bias must be [${n}], got [${bias.shape}]`);
     if (lowRank) checkLowRank(lowRank, batch, m, n);
     if (causal) checkCausal(causal, m, n, k);
     const shape: GemmShape = { batch, m, n, k, transposeA, transposeB };
     const extra = { lowRank, bias: bias as tf.Tensor1D | null };
-    const c = onWebgpu() ? gemmWebgpu(a3, b3, extra, shape, alpha, causal) : gemmReference(a3, b3, extra, shape, alpha); // [batch, m, n]
+    const c = frozen ? gemmFrozen(a3, frozen, extra, shape, alpha) : onWebgpu() ? gemmWebgpu(a3, b3!, extra, shape, alpha, causal) : gemmReference(a3, b3!, extra, shape, alpha); // [batch, m, n]
     return rank === 2 ? c.reshape([m, n]) : c;
   });
 }

@@ -2,17 +2,20 @@
  * The plans measured fastest on the GPU at hand (gemm-tuning.ts), kept for this process by product, and the
  * plan each product runs with: its tuned one where the device can run it, else the rule's (gemm-plan.ts).
  */
+import { layoutLabel, type FrozenLayout } from '../frozen-reader';
 import type { DeviceLimits } from '../webgpu-kernel';
 import type { Causal, GemmShape } from './gemm';
 import { NO_LIMITS, SIDES, fitsDevice, plan, tiled, type Plan, type Side, type Staging } from './gemm-plan';
 
 /**
- * A product as tuning sees it: its sizes, whether B has a batch of its own (else one B serves every batch), and
- * the addends and causal structure its programs carry.
+ * A product as tuning sees it: its sizes, whether B has a batch of its own (else one B serves every batch), how B
+ * is packed, and the addends and causal structure its programs carry.
  */
 export interface Product {
   shape: GemmShape;
   batchedB: boolean;
+  /** How B is packed (a frozen matrix's row block), null for float32 values: other loads, other plans. */
+  packedB: FrozenLayout | null;
   lowRank: { rank: number; transposeRight: boolean } | null;
   bias: boolean;
   causal: Causal | null;
@@ -30,8 +33,8 @@ const sizeClass = (x: number): number => {
 };
 
 /** The key tuned plans are kept by: the product with its sizes rounded by sizeClass. */
-export const productKey = ({ shape: s, batchedB, lowRank, bias, causal }: Product): string =>
-  `${[s.batch, s.m, s.n, s.k].map(sizeClass).join('x')}${s.transposeA ? ' Aᵀ' : ''}${s.transposeB ? ' Bᵀ' : ''}${batchedB ? '' : ' B shared'}` +
+export const productKey = ({ shape: s, batchedB, packedB, lowRank, bias, causal }: Product): string =>
+  `${[s.batch, s.m, s.n, s.k].map(sizeClass).join('x')}${s.transposeA ? ' Aᵀ' : ''}${s.transposeB ? ' Bᵀ' : ''}${batchedB ? '' : ' B shared'}${packedB ? `, ${layoutLabel(packedB)}` : ''}` +
   `${lowRank ? ` + rank ${lowRank.rank}${lowRank.transposeRight ? 'ᵀ' : ''}` : ''}${bias ? ' + bias' : ''}${causal ? ` causal ${causal.part}` : ''}`;
 
 /** Plans measured fastest, by productKey; and who is told of each product planned (the tuner, while it watches). */
