@@ -36,17 +36,18 @@ export async function expectSameLogits(model: LoadedModel, same: LoadedModel, re
 
 /**
  * `tuneboard train` with tiny-llama's trajectory config (12 steps from adapter_init) on `model` and on `same`
- * gives the same loss and grad_norm step by step, the same lr and tokens, and the same adapter. Matrix products
+ * (with `modelKeys` added to the first run's config: quantization_bit: 4, say) gives the same loss and grad_norm step
+ * by step, the same lr and tokens, and the same adapter. Matrix products
  * keep the built-in rule's plans, so that both runs sum in the same order.
  */
-export async function expectSameTrajectory(backend: BackendName, model: string, same: string): Promise<void> {
-  const train = async (dir: string) => {
+export async function expectSameTrajectory(backend: BackendName, model: string, same: string, modelKeys: Record<string, unknown> = {}): Promise<void> {
+  const train = async (dir: string, keys: Record<string, unknown> = {}) => {
     const out = join(mkdtempSync(join(tmpdir(), 'tb-storage-')), 'run');
-    const result = json(await runCli(['train', trajectoryConfig('tiny-llama', out, { model_name_or_path: dir }), '--backend', backend, '--json'], { env: { TUNEBOARD_GEMM_TUNING: 'off' } }));
+    const result = json(await runCli(['train', trajectoryConfig('tiny-llama', out, { model_name_or_path: dir, ...keys }), '--backend', backend, '--json'], { env: { TUNEBOARD_GEMM_TUNING: 'off' } }));
     expect(result).toMatchObject({ status: 'completed', steps: 12 });
     return { metrics: await readMetrics(out), adapter: await readTensors(join(out, 'adapter_model.safetensors')) };
   };
-  const [a, b] = [await train(model), await train(same)];
+  const [a, b] = [await train(model, modelKeys), await train(same)];
   expect(a.metrics.map((m) => m.step)).toEqual(b.metrics.map((m) => m.step));
   for (const [i, m] of a.metrics.entries()) {
     const n = b.metrics[i]!;

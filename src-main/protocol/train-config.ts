@@ -28,6 +28,17 @@ export const trainConfigSchema = z
     lora_target: z.union([z.string(), z.array(z.string())]).default('all'),
     use_rslora: z.boolean().default(false),
 
+    /** LLaMA-Factory's QLoRA keys: 4 quantizes the base model's projections to NF4 as it loads (bitsandbytes' algorithm). */
+    quantization_bit: z
+      .number()
+      .int()
+      .refine((b) => b === 4, { message: "must be 4 (NF4, QLoRA); other widths are not supported: leave it out to train on the model's own 16-bit weights" })
+      .nullish(),
+    quantization_method: z.enum(['bnb', 'bitsandbytes'], { message: "only bnb (bitsandbytes' NF4) is supported" }).default('bnb'),
+    quantization_type: z.enum(['nf4'], { message: 'only nf4 is supported (not fp4): nf4 is the QLoRA default' }).default('nf4'),
+    /** Quantize the block scales too (0.37 bits a weight saved), as QLoRA does. */
+    double_quantization: z.boolean().default(true),
+
     cutoff_len: positiveInt.default(2048),
     /**
      * TuneBoard's own: examples with no answer token left within cutoff_len are dropped (they cost time and teach

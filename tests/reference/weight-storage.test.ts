@@ -47,6 +47,10 @@ describe('weight storage on wasm', () => {
     await expectSameTrajectory('wasm', fixturePath('tiny-llama-nf4', 'bnb-4bit'), fixturePath('tiny-llama-nf4', 'dequantized'));
   });
 
+  test('12 training steps with quantization_bit: 4 on tiny-llama/model (quantized as it loads) follow those on dequantized/', async () => {
+    await expectSameTrajectory('wasm', fixturePath('tiny-llama', 'model'), fixturePath('tiny-llama-nf4', 'dequantized'), { quantization_bit: 4 });
+  });
+
   test('a model whose weights, as wasm keeps them (float32, NF4 ones too), would not fit its 4 GiB is refused before loading', async () => {
     const config = parseModelConfig(MODEL_SHAPES['llama-3.2-1b'], 'llama-3.2-1b');
     // 1.24 billion parameters: 4.6 GiB as float32; NF4 would be 0.9 GiB, but wasm computes in float32.

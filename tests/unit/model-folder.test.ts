@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../../src-main/engine/errors';
 import { parseModelConfig, readModelConfig } from '../../src-main/engine/formats/model-config';
+import type { TensorDtype } from '../../src-main/engine/formats/dtype';
 import { ModelWeights } from '../../src-main/engine/formats/model-weights';
+import { SafetensorsFile, writeSafetensors } from '../../src-main/engine/formats/safetensors';
 import { ChatTokenizer } from '../../src-main/engine/formats/tokenizer';
 import { describeModel } from '../../src-main/engine/jobs/model-info';
 import { fixturePath } from '../fixtures';
@@ -77,6 +79,33 @@ describe('model folder', () => {
     rmSync(join(dir, 'tokenizer.json'));
     const err = await rejection(ChatTokenizer.load(dir));
     expect(err.message).toMatch(/has no tokenizer.json/);
+  });
+
+  test('info (and the Model tab) run the checks loading runs: a missing or wrong-shaped tensor is named', async () => {
+    const rewrite = async (dir: string, change: (tensors: Array<{ name: string; dtype: TensorDtype; shape: readonly number[]; bytes: Uint8Array }>) => void) => {
+      const file = await SafetensorsFile.open(join(dir, 'model.safetensors'));
+      const tensors = await Promise.all([...file.tensors.values()].map(async (t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: await file.readBytes(t.name) })));
+      await file.close();
+      change(tensors);
+      rmSync(join(dir, 'model.safetensors'));
+      await writeSafetensors(join(dir, 'model.safetensors'), tensors);
+      return dir;
+    };
+    const missing = await rewrite(copyOf('tiny-llama'), (ts) => ts.splice(ts.findIndex((t) => t.name === 'model.layers.1.mlp.up_proj.weight'), 1));
+    expect((await rejection(describeModel(missing))).message).toContain('the weights have no tensor model.layers.1.mlp.up_proj.weight');
+    const misshapen = await rewrite(copyOf('tiny-llama'), (ts) => {
+      const t = ts.find((x) => x.name === 'model.norm.weight')!;
+      Object.assign(t, { shape: [32], bytes: t.bytes.subarray(0, 128) });
+    });
+    expect((await rejection(describeModel(misshapen))).message).toContain('tensor model.norm.weight has shape [32] but config.json implies [64]');
+    // A 4-bit checkpoint missing a quantized weight's scales: named with its file.
+    const bnb = join(mkdtempSync(join(tmpdir(), 'tb-bnb-')), 'model');
+    cpSync(fixturePath('tiny-llama-nf4', 'bnb-4bit'), bnb, { recursive: true });
+    await rewrite(bnb, (ts) => ts.splice(ts.findIndex((t) => t.name === 'model.layers.0.self_attn.k_proj.weight.absmax'), 1));
+    expect((await rejection(describeModel(bnb))).message).toMatch(/model.safetensors: model.layers.0.self_attn.k_proj.weight has no model.layers.0.self_attn.k_proj.weight.absmax/);
+    const original = await describeModel(fixturePath('tiny-llama', 'model'));
+    expect(await describeModel(fixturePath('tiny-llama-nf4', 'bnb-4bit'))).toMatchObject({ quantization: 'bitsandbytes 4-bit NF4, double quantization', parameters: original.parameters });
+    expect(original.quantization).toBeNull();
   });
 
   test('a folder that is not a model says so', async () => {

@@ -60,6 +60,14 @@ describe('training config (LLaMA-Factory keys)', () => {
     expect(await error('dataset: d.json\noutput_dir: o\n')).toMatch(/model_name_or_path/);
   });
 
+  test("QLoRA keys take LLaMA-Factory's values; other widths and types are refused with what is supported", async () => {
+    for (const bits of [8, 3]) {
+      expect(await error(base, [`quantization_bit=${bits}`])).toMatch(/config.yaml: quantization_bit: must be 4 \(NF4, QLoRA\); other widths are not supported/);
+    }
+    expect(await error(base, ['quantization_type=fp4'])).toMatch(/quantization_type: only nf4 is supported \(not fp4\)/);
+    expect(await error(base, ['quantization_method=gptq'])).toMatch(/quantization_method: only bnb \(bitsandbytes' NF4\) is supported/);
+  });
+
   test('malformed YAML and overrides are clear errors', async () => {
     expect(await error('model_name_or_path: [unclosed\n')).toMatch(/not valid YAML/);
     expect(await error(base, ['max_steps'])).toMatch(/"max_steps" is not a key=value override/);

@@ -66,6 +66,10 @@ describe.runIf(webgpuTests)('weight storage on webgpu', () => {
       await expectSameTrajectory('webgpu', fixturePath('tiny-llama-nf4', 'bnb-4bit'), fixturePath('tiny-llama-nf4', 'dequantized'));
     });
 
+    test('12 training steps with quantization_bit: 4 on tiny-llama/model (quantized as it loads) follow those on dequantized/', async () => {
+      await expectSameTrajectory('webgpu', fixturePath('tiny-llama', 'model'), fixturePath('tiny-llama-nf4', 'dequantized'), { quantization_bit: 4 });
+    });
+
     test('tiny-llama-nf4/bnb-4bit loads as the NF4 it stores, whatever storage is asked, and gives the logits and loss of dequantized/', async () => {
       for (const storage of ['auto', 'float32'] as const) {
         await withModel(fixturePath('tiny-llama-nf4', 'bnb-4bit'), { storage }, async (bnb) => {

@@ -11,7 +11,7 @@ import { isGpuBackend } from '../../protocol/engine-types';
 import { demoPaths } from '../../engine/resources';
 import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, UsageError } from '../args';
 import { printResult, reportBackend } from '../output';
-import type { WeightStorage } from '../../engine/model/load-model';
+import { storageOfBits, type WeightStorage } from '../../engine/model/weight-storage';
 import { formatBytes, formatCount } from '../../protocol/quantities';
 import type { Command } from './command';
 
@@ -110,14 +110,11 @@ export const bench: Command = {
   },
 };
 
-const STORAGE_BY_BITS: Record<string, WeightStorage> = { '4': 'nf4', '16': '16-bit', '32': 'float32' };
-
 /** --quantization-bit as a weight storage: 'auto' when not given. */
 function storageFlag(value: string | undefined): WeightStorage {
   if (value === undefined) return 'auto';
-  const storage = STORAGE_BY_BITS[value];
-  if (!storage) throw new UsageError(`--quantization-bit must be 4, 16 or 32, got "${value}"`, usage);
-  return storage;
+  if (value !== '4' && value !== '16' && value !== '32') throw new UsageError(`--quantization-bit must be 4, 16 or 32, got "${value}"`, usage);
+  return storageOfBits(Number(value) as 4 | 16 | 32);
 }
 
 /** `tune`: tuning was due (no --no-tune, a warm-up step to learn the products from). */

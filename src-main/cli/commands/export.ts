@@ -78,6 +78,7 @@ export const exportModel: Command = {
         `peak memory ${formatBytes(result.peakMemory.merge)} while merging${result.peakMemory.verify ? `, ${formatBytes(result.peakMemory.verify)} after verifying` : ''}`,
         ...(result.verification ? [`verified: max |logit difference| ${result.verification.maxAbsDiff.toExponential(2)} over ${result.verification.probeTokens} tokens (tolerance ${result.verification.tolerance.toExponential(2)})`] : []),
         ...(result.gguf ? ggufLines(result.gguf) : []),
+        ...(result.note ? [`note: ${result.note}`] : []),
       ].join('\n'),
     );
   },

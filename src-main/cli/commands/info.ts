@@ -19,7 +19,7 @@ export const info: Command = {
         `${model.architecture} (${model.modelType}) in ${model.dir}`,
         `  layers ${model.layers} · hidden ${model.hiddenSize} · intermediate ${model.intermediateSize}`,
         `  heads ${model.heads} · KV heads ${model.kvHeads} · head dim ${model.headDim} · vocab ${model.vocabSize}`,
-        `  parameters ${formatCount(model.parameters)} · ${model.dtype} · ${formatBytes(model.bytes)} in ${model.files} file(s)`,
+        `  parameters ${formatCount(model.parameters)} · ${model.quantization ?? model.dtype} · ${formatBytes(model.bytes)} in ${model.files} file(s)`,
         `  chat template: ${model.chatTemplate ? 'yes' : 'no'} · tied embeddings: ${model.tiedEmbeddings ? 'yes' : 'no'}`,
         `backend: ${backend.name} · ${backend.device}`,
       ].join('\n'),

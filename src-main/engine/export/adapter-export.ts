@@ -30,6 +30,7 @@ export async function exportAdapter(o: { model: string; adapter: string; out: st
         mergedModules: 0,
         verification: null,
         gguf: null,
+        note: null,
         seconds: (performance.now() - t0) / 1000,
         peakMemory: { merge: peakResidentBytes(), verify: null },
       };

@@ -42,7 +42,8 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
   const weights = await MergedWeights.open(o.model, o.adapter);
   try {
     const { config, layout } = weights;
-    const dtype = o.dtype === 'auto' ? config.dtype : OUTPUT_DTYPE[o.dtype];
+    // A 4-bit base has no 16-bit weights to keep: its merge is written as bfloat16.
+    const dtype = o.dtype !== 'auto' ? OUTPUT_DTYPE[o.dtype] : weights.prequantized ? 'BF16' : config.dtype;
     // Floating-point tensors take the export dtype; integer buffers keep theirs.
     const planned: PlannedTensor[] = weights.names().map((name) => {
       const info = weights.info(name);
@@ -83,6 +84,7 @@ export async function mergeAndExport(o: MergeExportOptions): Promise<ExportResul
           mergedModules: weights.merged.size,
           verification,
           gguf: null,
+          note: prequantizedNote(weights, dtype),
           seconds: (performance.now() - t0) / 1000,
           peakMemory: { merge: mergePeak, verify: verification ? peakResidentBytes() : null },
         };
@@ -107,9 +109,15 @@ export async function copyModelFiles(model: string, to: string): Promise<void> {
   }
 }
 
-/** config.json with its dtype key(s) set to the exported dtype, every other key as it was. */
+/** Said in the result and export.json when the base was a 4-bit checkpoint. */
+export function prequantizedNote(weights: MergedWeights, dtype: StorageDtype | null): string | null {
+  if (!weights.prequantized) return null;
+  return `merged into the dequantized 4-bit (NF4) weights of ${weights.dir}${dtype ? `, written as ${configDtypeName(dtype)}` : ''}; merging into the original 16-bit model gives the exact weights`;
+}
+
+/** config.json with its dtype key(s) set to the exported dtype and no quantization left, every other key as it was. */
 function withDtype(config: ModelConfig, dtype: StorageDtype): Record<string, unknown> {
-  const raw = { ...config.raw };
+  const { quantization_config: _, ...raw }: Record<string, unknown> = { ...config.raw };
   const name = configDtypeName(dtype);
   if ('torch_dtype' in raw || !('dtype' in raw)) raw['torch_dtype'] = name;
   if ('dtype' in raw) raw['dtype'] = name;

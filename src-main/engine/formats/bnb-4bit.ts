@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { UserError, validationError } from '../errors';
-import { NESTED_BLOCK_SIZE, NF4_BLOCK_SIZE, NF4_CODE_VALUES, type Nf4Absmax, type Nf4Weight } from '../quant/nf4';
+import { dequantizeNf4, NESTED_BLOCK_SIZE, NF4_BLOCK_SIZE, NF4_CODE_VALUES, type Nf4Absmax, type Nf4Weight } from '../quant/nf4';
+import type { TensorDtype } from './dtype';
 import type { ModelWeights } from './model-weights';
 
 export interface Bnb4bitQuantization {
@@ -73,27 +74,25 @@ const quantStateSchema = z.object({
   nested_offset: z.number().optional(),
 });
 
-/**
- * The NF4 weight stored under `name` (e.g. `model.layers.0.self_attn.q_proj.weight`) with its companions
- * `.absmax`, `.quant_map`, `.quant_state.bitsandbytes__nf4` and, when double-quantized, `.nested_absmax` and
- * `.nested_quant_map`; every piece is checked against the quant state.
- */
-export async function readNf4Weight(weights: ModelWeights, name: string): Promise<Nf4Weight> {
-  const file = weights.files.find((f) => f.tensors.has(name));
-  if (!file) throw new UserError(`${weights.dir}: the weights have no tensor ${name}`, 'The folder may be incomplete or hold another architecture than config.json says.');
-  const where = `${file.path}: ${name}`;
-  const broken = 'The quantized checkpoint is incomplete or was not written by transformers with bitsandbytes; download it again or use the unquantized model.';
-  const companion = (suffix: string) => {
-    const full = `${name}.${suffix}`;
-    if (!weights.has(full)) throw new UserError(`${where} has no ${full}, which a bitsandbytes 4-bit weight needs`, broken);
-    return full;
-  };
-  const floats = async (full: string) => {
-    const dtype = weights.info(full).dtype;
-    if (dtype !== 'F32') throw new UserError(`${where}: ${full} has dtype ${dtype}, expected F32`, broken);
-    return (await weights.read(full)) as Float32Array;
-  };
+/** A quantized weight as its headers and quant_state describe it, every piece checked against the others. */
+interface Nf4Header {
+  readonly shape: [number, number];
+  /** The absmax companion's name, and the second level's offset when the scales are themselves quantized. */
+  readonly absmaxName: string;
+  readonly nestedOffset: number | null;
+}
 
+/**
+ * Checks a bitsandbytes 4-bit weight without reading its data (only its small quant_state): every companion is
+ * there with its dtype, and its sizes agree with the quant_state's shape and block sizes. What loading and
+ * `tuneboard info` both check, naming the tensor and file.
+ */
+export async function checkNf4Weight(weights: ModelWeights, name: string): Promise<Nf4Header> {
+  const { where, broken, companion } = describe(weights, name);
+  const count = (full: string) => weights.info(full).shape.reduce((a, b) => a * b, 1);
+  const expectDtype = (full: string, dtype: string, why: string) => {
+    if (weights.info(full).dtype !== dtype) throw new UserError(`${where}: ${full} has dtype ${weights.info(full).dtype}, ${why}`, broken);
+  };
   if (!weights.has(`${name}.quant_state.bitsandbytes__nf4`)) {
     const other = weights.names().find((n) => n.startsWith(`${name}.quant_state.bitsandbytes__`));
     if (other) throw new UserError(`${where} is quantized as ${other.slice(other.lastIndexOf('__') + 2)}; TuneBoard reads only nf4`, INSTEAD);
@@ -112,49 +111,117 @@ export async function readNf4Weight(weights: ModelWeights, name: string): Promis
   if (state.shape.length !== 2) throw new UserError(`${where}: quant_state shape [${state.shape.join(', ')}] is not the [out, in] of a linear weight`, broken);
   const shape: [number, number] = [state.shape[0]!, state.shape[1]!];
   const n = shape[0] * shape[1];
-
-  const codes = await weights.readBytes(name);
   const codeBytes = Math.ceil(n / 2);
-  if (codes.byteLength !== codeBytes) {
-    throw new UserError(`${where}: quant_state shape [${shape.join(', ')}] needs ${codeBytes} bytes of 4-bit codes but the tensor holds ${codes.byteLength}`, broken);
+  expectDtype(name, 'U8', 'but 4-bit codes are stored as U8');
+  if (count(name) !== codeBytes) {
+    throw new UserError(`${where}: quant_state shape [${shape.join(', ')}] needs ${codeBytes} bytes of 4-bit codes but the tensor holds ${count(name)}`, broken);
   }
-
   const absmaxName = companion('absmax');
-  const absmaxCount = weights.info(absmaxName).shape.reduce((a, b) => a * b, 1);
   const blocks = Math.ceil(n / state.blocksize);
-  if (absmaxCount !== blocks) {
-    throw new UserError(`${where}: quant_state blocksize ${state.blocksize} and shape [${shape.join(', ')}] make ${blocks} blocks but ${absmaxName} holds ${absmaxCount}`, broken);
+  if (count(absmaxName) !== blocks) {
+    throw new UserError(`${where}: quant_state blocksize ${state.blocksize} and shape [${shape.join(', ')}] make ${blocks} blocks but ${absmaxName} holds ${count(absmaxName)}`, broken);
   }
   if (state.blocksize !== NF4_BLOCK_SIZE) {
     throw new UserError(`${where}: quant_state blocksize is ${state.blocksize}; TuneBoard reads blocksize ${NF4_BLOCK_SIZE} (transformers' default)`, INSTEAD);
   }
-
-  const quantMap = await floats(companion('quant_map'));
-  if (quantMap.length !== 16 || !quantMap.every((v, i) => Object.is(v, NF4_CODE_VALUES[i]))) {
-    throw new UserError(`${where}: ${name}.quant_map is not the NF4 code`, INSTEAD);
+  const quantMap = companion('quant_map');
+  expectDtype(quantMap, 'F32', 'expected F32');
+  if (count(quantMap) !== 16) throw new UserError(`${where}: ${quantMap} holds ${count(quantMap)} values, not the 16 of NF4`, INSTEAD);
+  if (state.nested_offset === undefined) {
+    expectDtype(absmaxName, 'F32', 'expected F32');
+    return { shape, absmaxName, nestedOffset: null };
   }
+  const nestedBlocksize = state.nested_blocksize ?? NESTED_BLOCK_SIZE;
+  if (nestedBlocksize !== NESTED_BLOCK_SIZE) {
+    throw new UserError(`${where}: quant_state nested_blocksize is ${nestedBlocksize}; TuneBoard reads ${NESTED_BLOCK_SIZE} (bitsandbytes' default)`, INSTEAD);
+  }
+  expectDtype(absmaxName, 'U8', 'but a double-quantized weight stores 8-bit codes (U8)');
+  const nestedAbsmax = companion('nested_absmax');
+  expectDtype(nestedAbsmax, 'F32', 'expected F32');
+  const nestedBlocks = Math.ceil(blocks / NESTED_BLOCK_SIZE);
+  if (count(nestedAbsmax) !== nestedBlocks) {
+    throw new UserError(`${where}: ${blocks} block scales in blocks of ${NESTED_BLOCK_SIZE} make ${nestedBlocks} nested scales but ${nestedAbsmax} holds ${count(nestedAbsmax)}`, broken);
+  }
+  const nestedMap = companion('nested_quant_map');
+  expectDtype(nestedMap, 'F32', 'expected F32');
+  if (count(nestedMap) !== 256) throw new UserError(`${where}: ${nestedMap} holds ${count(nestedMap)} values, not 256`, broken);
+  return { shape, absmaxName, nestedOffset: state.nested_offset };
+}
 
-  const absmax = state.nested_offset === undefined ? await plainAbsmax() : await nestedAbsmax(state.nested_offset);
+/** A bitsandbytes 4-bit weight read whole: checked (checkNf4Weight), then its codes, scales and maps. */
+export async function readNf4Weight(weights: ModelWeights, name: string): Promise<Nf4Weight> {
+  const { shape, absmaxName, nestedOffset } = await checkNf4Weight(weights, name);
+  const { where } = describe(weights, name);
+  const floats = async (full: string) => (await weights.read(full)) as Float32Array;
+  const quantMap = await floats(`${name}.quant_map`);
+  if (!quantMap.every((v, i) => Object.is(v, NF4_CODE_VALUES[i]))) throw new UserError(`${where}: ${name}.quant_map is not the NF4 code`, INSTEAD);
+  const codes = await weights.readBytes(name);
+  const absmax: Nf4Absmax =
+    nestedOffset === null
+      ? { kind: 'plain', values: await floats(absmaxName) }
+      : { kind: 'nested', codes: await weights.readBytes(absmaxName), nestedAbsmax: await floats(`${name}.nested_absmax`), nestedMap: await floats(`${name}.nested_quant_map`), offset: Math.fround(nestedOffset) };
   return { shape, codes, absmax };
+}
 
-  async function plainAbsmax(): Promise<Nf4Absmax> {
-    return { kind: 'plain', values: await floats(absmaxName) };
+/** Where a quantized weight lives, in words for errors, and its companions by suffix (missing ones refused). */
+function describe(weights: ModelWeights, name: string) {
+  const file = weights.files.find((f) => f.tensors.has(name));
+  if (!file) throw new UserError(`${weights.dir}: the weights have no tensor ${name}`, 'The folder may be incomplete or hold another architecture than config.json says.');
+  const where = `${file.path}: ${name}`;
+  const broken = 'The quantized checkpoint is incomplete or was not written by transformers with bitsandbytes; download it again or use the unquantized model.';
+  const companion = (suffix: string) => {
+    const full = `${name}.${suffix}`;
+    if (!weights.has(full)) throw new UserError(`${where} has no ${full}, which a bitsandbytes 4-bit weight needs`, broken);
+    return full;
+  };
+  return { where, broken, companion };
+}
+
+/**
+ * A bitsandbytes 4-bit folder's weights as dense tensors, for merging and exporting: each quantized weight is
+ * dequantized (float32, exactly as bitsandbytes) when it is read, and its companions are not listed.
+ */
+export class DequantizedWeights {
+  private constructor(
+    private readonly weights: ModelWeights,
+    private readonly quantized: ReadonlyMap<string, readonly [number, number]>,
+  ) {}
+
+  static async open(weights: ModelWeights): Promise<DequantizedWeights> {
+    const quantized = new Map<string, readonly [number, number]>();
+    for (const name of weights.names()) {
+      if (!isQuantizedCompanion(name) && weights.has(`${name}.quant_state.bitsandbytes__nf4`)) quantized.set(name, (await checkNf4Weight(weights, name)).shape);
+    }
+    return new DequantizedWeights(weights, quantized);
   }
 
-  async function nestedAbsmax(offset: number): Promise<Nf4Absmax> {
-    const nestedBlocksize = state.nested_blocksize ?? NESTED_BLOCK_SIZE;
-    if (nestedBlocksize !== NESTED_BLOCK_SIZE) {
-      throw new UserError(`${where}: quant_state nested_blocksize is ${nestedBlocksize}; TuneBoard reads ${NESTED_BLOCK_SIZE} (bitsandbytes' default)`, INSTEAD);
-    }
-    const dtype = weights.info(absmaxName).dtype;
-    if (dtype !== 'U8') throw new UserError(`${where}: ${absmaxName} has dtype ${dtype}, but a double-quantized weight stores 8-bit codes (U8)`, broken);
-    const nestedAbsmax = await floats(companion('nested_absmax'));
-    const nestedBlocks = Math.ceil(blocks / NESTED_BLOCK_SIZE);
-    if (nestedAbsmax.length !== nestedBlocks) {
-      throw new UserError(`${where}: ${blocks} block scales in blocks of ${NESTED_BLOCK_SIZE} make ${nestedBlocks} nested scales but ${name}.nested_absmax holds ${nestedAbsmax.length}`, broken);
-    }
-    const nestedMap = await floats(companion('nested_quant_map'));
-    if (nestedMap.length !== 256) throw new UserError(`${where}: ${name}.nested_quant_map holds ${nestedMap.length} values, not 256`, broken);
-    return { kind: 'nested', codes: await weights.readBytes(absmaxName), nestedAbsmax, nestedMap, offset: Math.fround(offset) };
+  get dir(): string {
+    return this.weights.dir;
+  }
+
+  names(): string[] {
+    return this.weights.names().filter((n) => !isQuantizedCompanion(n));
+  }
+
+  has(name: string): boolean {
+    return !isQuantizedCompanion(name) && this.weights.has(name);
+  }
+
+  info(name: string): { readonly shape: readonly number[]; readonly dtype: TensorDtype } {
+    const shape = this.quantized.get(name);
+    return shape ? { shape, dtype: 'F32' } : this.weights.info(name);
+  }
+
+  async read(name: string): Promise<Float32Array | Int32Array> {
+    return this.quantized.has(name) ? dequantizeNf4(await readNf4Weight(this.weights, name)) : this.weights.read(name);
+  }
+
+  async readBytes(name: string): Promise<Uint8Array> {
+    if (this.quantized.has(name)) throw new Error(`${name} is quantized: read() gives its values`);
+    return this.weights.readBytes(name);
+  }
+
+  close(): Promise<void> {
+    return this.weights.close();
   }
 }

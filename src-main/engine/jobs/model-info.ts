@@ -2,7 +2,8 @@ import { readModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';
 import { ChatTokenizer } from '../formats/tokenizer';
 import { configDtypeName } from '../formats/dtype';
-import { LINEAR_LAYERS } from '../model/model-layout';
+import { checkModelWeights } from '../model/load-model';
+import { LINEAR_LAYERS, modelLayout } from '../model/model-layout';
 import type { ModelInfo } from '../../protocol/engine-types';
 
 /** What a model folder holds, read from its headers without loading any weights; throws why it cannot be used. */
@@ -11,8 +12,8 @@ export async function describeModel(dir: string): Promise<ModelInfo> {
   const tokenizer = await ChatTokenizer.load(dir);
   const weights = await ModelWeights.open(dir);
   try {
-    let parameters = 0;
-    for (const name of weights.names()) parameters += weights.info(name).shape.reduce((a, b) => a * b, 1);
+    const bnb = await checkModelWeights(config, weights);
+    const parameters = modelLayout(config).parameters.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
     return {
       dir,
       architecture: config.architecture,
@@ -28,6 +29,7 @@ export async function describeModel(dir: string): Promise<ModelInfo> {
       tiedEmbeddings: config.tieWordEmbeddings,
       parameters,
       dtype: configDtypeName(config.dtype),
+      quantization: bnb ? `bitsandbytes 4-bit NF4${bnb.doubleQuant ? ', double quantization' : ''}` : null,
       bytes: weights.totalBytes(),
       files: weights.files.length,
       chatTemplate: tokenizer.hasChatTemplate,

@@ -19,6 +19,7 @@ import { LINEAR_LAYERS } from '../model/model-layout';
 import { readModelConfig, type ModelConfig } from '../formats/model-config';
 import type { CausalLM } from '../model/causal-lm';
 import { loadModel } from '../model/load-model';
+import { describeBase, storageOfBits } from '../model/weight-storage';
 import { loadCheckpoint, type SavedCheckpoint } from '../train/checkpoint';
 import { CHECKPOINTS_DIR, findCheckpoint, listCheckpoints } from '../train/checkpoint-folders';
 import { DataOrder } from '../train/data-order';
@@ -95,7 +96,8 @@ interface TrainingSession {
 
 async function setUpSession(config: TrainConfig, resume: string | null, run: RunLog): Promise<TrainingSession> {
   checkCutoff(config, await readModelConfig(config.model_name_or_path));
-  const loaded = await loadModel(config.model_name_or_path);
+  const loaded = await loadModel(config.model_name_or_path, undefined, { storage: storageOfBits(config.quantization_bit), doubleQuant: config.double_quantization });
+  run.emit({ type: 'log', level: 'info', message: describeBase(loaded.base.storage, loaded.base.bytes) });
   let adapter: LoraAdapter | null = null;
   try {
     const data = await prepareRunData(loaded, config);

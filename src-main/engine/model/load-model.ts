@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import * as tf from '../backend/tf';
 import { tensorMemoryLimit } from '../backend/device-memory';
 import { UserError } from '../errors';
-import { quantizationOf, readNf4Weight } from '../formats/bnb-4bit';
+import { checkNf4Weight, quantizationOf, readNf4Weight, type Bnb4bitQuantization } from '../formats/bnb-4bit';
 import type { TensorDtype } from '../formats/dtype';
 import { readModelConfig, type ModelConfig } from '../formats/model-config';
 import { ModelWeights } from '../formats/model-weights';
 import { ChatTokenizer } from '../formats/tokenizer';
-import { FrozenMatrix, frozenBytes, type FrozenFormat } from '../ops/frozen-matrix';
+import { FrozenMatrix } from '../ops/frozen-matrix';
 import { onWebgpu } from '../ops/webgpu-kernel';
 import { quantizeNf4 } from '../quant/nf4';
 import { Attention } from './attention';
@@ -18,23 +18,13 @@ import { Linear } from './linear';
 import { Mlp } from './mlp';
 import { ATTENTION_PROJECTIONS, MLP_PROJECTIONS, checkWeights, modelLayout, type LinearSpec, type ParameterSpec, type Projection } from './model-layout';
 import { RMSNorm } from './rms-norm';
+import { storagePlan, type BaseStorage, type WeightStorage } from './weight-storage';
 import { Rope } from './rope';
-
-/**
- * How the base weights are kept on the device (ops/frozen-matrix.ts):
- *   'auto':    '16-bit' on webgpu, 'float32' elsewhere;
- *   'float32': every weight widened to float32;
- *   '16-bit':  every weight as stored (bf16 and fp16 packed, a float32 file stays float32);
- *   'nf4':     the seven projections of every layer quantized to NF4 on load as bitsandbytes does (double
- *              quantization), the embeddings and LM head as with '16-bit'.
- * A bitsandbytes 4-bit folder (config.json's quantization_config) loads its projections as the NF4 it stores,
- * whatever is asked. Norms and biases are always float32. Only webgpu keeps 16-bit or NF4 weights packed; the
- * other backends compute in float32, so there every weight ends as float32 (NF4 ones dequantized).
- */
-export type WeightStorage = 'auto' | 'float32' | '16-bit' | 'nf4';
 
 export interface LoadOptions {
   readonly storage?: WeightStorage;
+  /** With 'nf4' storage: quantize the block scales too (bitsandbytes' double quantization, the QLoRA default). */
+  readonly doubleQuant?: boolean;
   /** The most bytes one row block of a frozen matrix may take (frozen-matrix.ts): the device's binding limit unless lowered. */
   readonly maxBlockBytes?: number;
 }
@@ -42,6 +32,8 @@ export interface LoadOptions {
 /** The base weights once loaded: how many parameters, the device bytes they take (all, and the seven projections), and their release. */
 export interface BaseWeights {
   readonly parameters: number;
+  /** How the projections and the embedding are kept (ops/frozen-matrix.ts formats). */
+  readonly storage: BaseStorage;
   readonly bytes: { readonly total: number; readonly projections: number };
   dispose(): void;
 }
@@ -81,36 +73,20 @@ export interface WeightSource {
   readBytes(name: string): Promise<Uint8Array>;
 }
 
-/**
- * How one weight matrix is loaded: through NF4 (quantized on load, or as a bitsandbytes folder stores it), from
- * its 16-bit bytes, or as float32 values; and the format it then has on this backend.
- */
-interface MatrixPlan {
-  readonly source: 'nf4' | '16-bit' | 'float32';
-  readonly format: FrozenFormat;
-}
-
 /** The model of `config` with its weights from `weights`, checked against the layout the config implies. */
 export async function buildModel(
   config: ModelConfig,
   weights: WeightSource,
-  { storage = 'auto', maxBlockBytes, onProgress }: LoadOptions & { readonly onProgress?: (done: number, total: number) => void } = {},
+  { storage = 'auto', doubleQuant = true, maxBlockBytes, onProgress }: LoadOptions & { readonly onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ model: CausalLM; base: BaseWeights }> {
   const layout = modelLayout(config);
   const bnb = quantizationOf(config.raw, join(weights.dir, 'config.json'));
   const projections = new Set(layout.linears.map((l) => l.weight.name));
   checkWeights(layout, weights, bnb ? projections : new Set());
-  const webgpu = onWebgpu();
-  const kept = storage === 'auto' ? (webgpu ? '16-bit' : 'float32') : storage;
-  const plan = ({ name }: ParameterSpec): MatrixPlan => {
-    if (projections.has(name) && (bnb || kept === 'nf4')) return { source: 'nf4', format: webgpu ? 'nf4' : 'float32' };
-    const dtype = weights.info(name).dtype;
-    if (kept === 'float32' || (dtype !== 'BF16' && dtype !== 'F16')) return { source: 'float32', format: 'float32' };
-    return { source: '16-bit', format: webgpu ? (dtype === 'BF16' ? 'bf16' : 'fp16') : 'float32' };
-  };
-  const matrices = new Set([layout.embedding.name, ...projections, ...(layout.lmHead ? [layout.lmHead.weight.name] : [])]);
+  const storagePlanned = storagePlan(layout, { storage, prequantized: bnb !== null, webgpu: onWebgpu(), dtypeOf: (name) => weights.info(name).dtype });
+  checkFitsBackend(storagePlanned.bytes.total);
+  const plan = ({ name }: ParameterSpec) => storagePlanned.matrices.get(name)!;
   const elements = (p: ParameterSpec) => p.shape.reduce((x, y) => x * y, 1);
-  checkFitsBackend(layout.parameters.reduce((sum, p) => sum + (matrices.has(p.name) ? frozenBytes(plan(p).format, p.shape[0]!, p.shape[1]!) : 4 * elements(p)), 0));
 
   const total = layout.parameters.length;
   let done = 0;
@@ -131,7 +107,7 @@ export async function buildModel(
     const shape = spec.shape as [number, number];
     const { source } = plan(spec);
     if (source === 'nf4') {
-      const w = bnb ? await readNf4Weight(modelWeights(weights), spec.name) : quantizeNf4((await weights.read(spec.name)) as Float32Array, shape, true);
+      const w = bnb ? await readNf4Weight(modelWeights(weights), spec.name) : quantizeNf4((await weights.read(spec.name)) as Float32Array, shape, doubleQuant);
       if (w.shape.join(',') !== shape.join(',')) throw new UserError(`${weights.dir}: tensor ${spec.name} is quantized with shape [${w.shape}] but config.json implies [${shape}]`);
       return frozenFromNf4(w, options);
     }
@@ -162,6 +138,7 @@ export async function buildModel(
     const model = new CausalLM(config, layout, embedTokens, layers, finalNorm, lmHead, rope);
     const base: BaseWeights = {
       parameters: layout.parameters.reduce((sum, p) => sum + elements(p), 0),
+      storage: { projections: plan(layout.linears[0]!.weight).format, embedding: plan(layout.embedding).format },
       bytes: { total: owned.reduce((sum, t) => sum + (t instanceof FrozenMatrix ? t.bytes : t.size * 4), 0), projections: projectionBytes },
       dispose: () => owned.forEach((t) => t.dispose()),
     };
@@ -170,6 +147,20 @@ export async function buildModel(
     for (const t of owned) t.dispose();
     throw err;
   }
+}
+
+/**
+ * What loading checks before it reads a weight, without reading any: every tensor the layout needs is there in its
+ * shape, and a 4-bit checkpoint's quantized weights are whole (companions, quant_state and sizes agree). `tuneboard
+ * info` and the board's Model tab run it too, so a folder they call usable loads. Returns the quantization, if any.
+ */
+export async function checkModelWeights(config: ModelConfig, weights: ModelWeights): Promise<Bnb4bitQuantization | null> {
+  const layout = modelLayout(config);
+  const bnb = quantizationOf(config.raw, join(weights.dir, 'config.json'));
+  const projections = new Set(layout.linears.map((l) => l.weight.name));
+  checkWeights(layout, weights, bnb ? projections : new Set());
+  if (bnb) for (const name of projections) await checkNf4Weight(weights, name);
+  return bnb;
 }
 
 /** Refuses, before loading anything, a model whose weights (`bytes` as this backend will keep them) cannot fit in the backend's memory. */
