@@ -33,6 +33,8 @@ export interface ModelInfo {
   readonly parameters: number;
   /** float32, float16 or bfloat16, as config.json names it. */
   readonly dtype: string;
+  /** How a pre-quantized checkpoint stores its projections ("bitsandbytes 4-bit NF4, double quantization"); null when not. */
+  readonly quantization: string | null;
   /** Bytes of the weights as stored. */
   readonly bytes: number;
   readonly files: number;
@@ -231,6 +233,8 @@ export interface GgufExportInfo {
   readonly tensorTypes: Readonly<Record<string, number>>;
   /** The Ollama Modelfile beside the file, and how to use it. */
   readonly modelfile: string;
+  /** The Modelfile's text, for the board to show (it reads no files). */
+  readonly modelfileText: string;
   readonly ollamaCommand: string;
   readonly llamaCpp: LlamaCppCheckResult | null;
 }
@@ -267,6 +271,8 @@ export interface ExportResult {
   readonly verification: ExportVerification | null;
   /** A GGUF export: its file, types, Modelfile and llama.cpp's check. */
   readonly gguf: GgufExportInfo | null;
+  /** What the user should know about how it was made (a 4-bit base merged into its dequantized weights). */
+  readonly note: string | null;
   readonly seconds: number;
   /** Peak resident memory of the exporting process at the end of the merge, and after verification (which loads whole models). */
   readonly peakMemory: { readonly merge: number; readonly verify: number | null };

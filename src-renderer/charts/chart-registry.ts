@@ -14,4 +14,7 @@ export const SERIES_COLORS = {
   grey: '#8a94a6',
 } as const;
 
+/** One colour per run when runs are compared on one chart, told apart on light and dark backgrounds. */
+export const RUN_COLORS = ['#4f8cff', '#f08c2e', '#20b27a', '#d6457a', '#8e6be8', '#c9a227', '#2bb3c0', '#8a94a6'] as const;
+
 export { Chart };

@@ -9,13 +9,16 @@ import type { RunSummary } from '../../src-main/protocol/board-api';
 import type { BoardConnection } from '../client/board-connection';
 import { LocaleState } from '../i18n/locale-state.svelte';
 import { ChatState } from './chat-state.svelte';
+import { CompareChatState } from './compare-chat-state.svelte';
 import { ConfigState, type DataChoice } from './config-state.svelte';
 import { DatasetState, type DatasetChoice } from './dataset-state.svelte';
+import { EvalState } from './eval-state.svelte';
 import { ExportState } from './export-state.svelte';
 import { FilePickerState } from './file-picker-state.svelte';
 import { HostState } from './host-state.svelte';
 import { ModelState } from './model-state.svelte';
 import { NavState } from './nav-state.svelte';
+import { RunComparisonState } from './run-comparison.svelte';
 import { RunsState } from './runs-state.svelte';
 
 const SETUP_KEY = 'tuneboard.setup';
@@ -36,6 +39,9 @@ export class Board {
   readonly config = new ConfigState();
   readonly runs: RunsState;
   readonly chat: ChatState;
+  readonly compare: CompareChatState;
+  readonly evaluation: EvalState;
+  readonly comparison: RunComparisonState;
   readonly exporter: ExportState;
   readonly picker: FilePickerState;
   /** True once the setup was restored or preselected: from then on it is saved as it changes. */
@@ -47,6 +53,9 @@ export class Board {
     this.dataset = new DatasetState(client);
     this.runs = new RunsState(client);
     this.chat = new ChatState(client);
+    this.compare = new CompareChatState(client, this.runs, () => this.model.dir);
+    this.evaluation = new EvalState(client);
+    this.comparison = new RunComparisonState(this.runs);
     this.exporter = new ExportState(client);
     this.picker = new FilePickerState(client, () => this.host.info?.nativeDialogs === true);
   }
@@ -76,6 +85,8 @@ export class Board {
     const removers = [
       this.runs.listen(),
       this.chat.listen(),
+      this.compare.listen(),
+      this.evaluation.listen(),
       this.exporter.listen(),
       this.nav.listen(),
       this.client.onConnection((connected) => void this.onConnection(connected)),

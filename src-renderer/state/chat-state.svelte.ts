@@ -9,6 +9,8 @@ export interface ChatTurn {
 }
 
 export class ChatState {
+  /** A conversation, or one prompt to two models side by side (compare-chat-state.svelte.ts). */
+  mode = $state<'chat' | 'compare'>('chat');
   turns = $state<ChatTurn[]>([]);
   system = $state('');
   draft = $state('');

@@ -1,17 +1,21 @@
 /**
  * Saving a run's result: the adapter merged into the base model as a full Hugging Face model folder
- * (with the host's check that it gives the logits of base + adapter), or the adapter alone.
+ * (with the host's check that it gives the logits of base + adapter), as one GGUF file for llama.cpp and
+ * Ollama (checked in llama.cpp), or the adapter alone.
  */
 import type { BoardClient, RunSummary } from '../../src-main/protocol/board-api';
-import type { BackendChoice, ExportDtype, ExportProgress, ExportResult } from '../../src-main/protocol/engine-types';
+import type { BackendChoice, ExportDtype, ExportProgress, ExportResult, GgufType } from '../../src-main/protocol/engine-types';
 import { messageOf } from './failure-message';
 
-export type ExportKind = 'merged' | 'adapter';
+/** What the board saves: each is a card of the Export tab. */
+export type ExportKind = 'merged' | 'gguf' | 'adapter';
 
 export class ExportState {
   /** Folders typed by the user; null follows the default under the exports folder. */
   mergedOut = $state<string | null>(null);
   adapterOut = $state<string | null>(null);
+  ggufOut = $state<string | null>(null);
+  ggufType = $state<GgufType>('q4_k_m');
   dtype = $state<ExportDtype>('auto');
   maxShardSize = $state('2GB');
   overwrite = $state(false);
@@ -48,8 +52,10 @@ export class ExportState {
         model: run.model,
         adapter: run.outputDir,
         out: out.trim(),
-        kind,
+        kind: kind === 'adapter' ? 'adapter' : 'merged',
+        format: kind === 'gguf' ? 'gguf' : 'safetensors',
         dtype: this.dtype,
+        ggufType: this.ggufType,
         maxShardSize: this.maxShardSize.trim(),
         overwrite: this.overwrite,
         backend,

@@ -1,5 +1,5 @@
 /** Which tab is shown; kept in the URL's #fragment so a reload stays on the same tab. */
-export const TABS = ['model', 'data', 'params', 'train', 'runs', 'chat', 'export'] as const;
+export const TABS = ['model', 'data', 'params', 'train', 'runs', 'evaluate', 'chat', 'export'] as const;
 export type Tab = (typeof TABS)[number];
 
 export class NavState {

@@ -26,6 +26,8 @@ export class RunsState {
 
   readonly running: RunSummary | null = $derived(this.list.find((r) => r.status === 'running') ?? null);
   readonly completed: readonly RunSummary[] = $derived(this.list.filter((r) => r.status === 'completed'));
+  /** Runs with an adapter to evaluate: finished, or stopped with a checkpoint. */
+  readonly evaluable: readonly RunSummary[] = $derived(this.list.filter((r) => r.status === 'completed' || (r.status !== 'running' && r.resumable)));
   readonly selected: RunSummary | null = $derived(this.completed.find((r) => r.id === this.selectedId) ?? null);
   /** The choice made for the user: the newest completed run whose loss did not diverge (its adapter is worth a try). */
   readonly bestCompleted: RunSummary | null = $derived(this.completed.find((r) => !diverged(r)) ?? null);
@@ -126,7 +128,8 @@ export class RunsState {
     await this.load(id);
   }
 
-  private async load(id: string): Promise<void> {
+  /** Reads a run's config and history (run:get) into its view. */
+  async load(id: string): Promise<void> {
     const view = this.view(id);
     if (!view) return;
     view.beginLoad();

@@ -18,13 +18,17 @@ export interface WrittenRun {
   readonly losses: ReadonlyArray<number | null>;
   readonly health?: readonly HealthReading[];
   readonly error?: string;
+  /** Evaluation losses by step, written on those steps' metric lines as training writes them. */
+  readonly evalLosses?: Readonly<Record<number, number>>;
+  /** Config keys that replace or add to the written ones. */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 export async function writeRun(runsDir: string, id: string, run: WrittenRun): Promise<string> {
   const dir = join(runsDir, id);
   mkdirSync(dir, { recursive: true });
   const files = new RunFiles(dir);
-  const config = { model_name_or_path: DEMO_MODEL, dataset: SAMPLE_DATASET, output_dir: dir, learning_rate: 1, max_steps: run.losses.length, logging_steps: 1 };
+  const config = { model_name_or_path: DEMO_MODEL, dataset: SAMPLE_DATASET, output_dir: dir, learning_rate: 1, max_steps: run.losses.length, logging_steps: 1, ...run.config };
   const steps = run.losses.length;
   const last = run.losses.at(-1);
   await files.writeRun({
@@ -37,11 +41,13 @@ export async function writeRun(runsDir: string, id: string, run: WrittenRun): Pr
     steps_done: steps,
     total_steps: steps,
     final_loss: last ?? null,
+    eval_loss: Object.entries(run.evalLosses ?? {}).at(-1)?.[1] ?? null,
     error: run.error ?? null,
     ...(run.health ? { health: run.health } : {}),
   });
   for (const [i, loss] of run.losses.entries()) {
-    const metrics = { step: i + 1, epoch: (i + 1) / 4, loss, lr: 1, grad_norm: 1, tokens: 50, tokens_per_s: 300, memory: { kind: 'process', source: 'process', used: 2e8, total: 8e9 } };
+    const evalLoss = run.evalLosses?.[i + 1];
+    const metrics = { step: i + 1, epoch: (i + 1) / 4, loss, lr: 1, grad_norm: 1, tokens: 50, tokens_per_s: 300, memory: { kind: 'process', source: 'process', used: 2e8, total: 8e9 }, ...(evalLoss === undefined ? {} : { eval_loss: evalLoss }) };
     await files.appendMetrics(metrics as unknown as StepMetrics);
   }
   return dir;

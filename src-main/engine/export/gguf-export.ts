@@ -18,6 +18,7 @@ import { checkInLlamaCpp } from './gguf/llama-cpp-check';
 import { ggufArchitecture } from './gguf/model-metadata';
 import { modelfileText } from './gguf/modelfile';
 import { writeGguf } from './gguf/write-gguf';
+import { prequantizedNote } from './merge-export';
 import { MergedWeights } from './merged-weights';
 
 export interface GgufExportOptions {
@@ -59,7 +60,8 @@ export async function exportGguf(o: GgufExportOptions): Promise<ExportResult> {
           signal: o.signal,
           onProgress: (p) => o.onProgress?.({ phase: 'merging', ...p }),
         });
-        await writeFile(join(tmp, 'Modelfile'), modelfileText({ ggufFileName: fileName, ...written }));
+        const modelfile = modelfileText({ ggufFileName: fileName, ...written });
+        await writeFile(join(tmp, 'Modelfile'), modelfile);
         const mergePeak = peakResidentBytes();
         const llamaCpp = o.verify ? await checkFile(o, join(tmp, fileName), written.bytes) : null;
         const result: ExportResult = {
@@ -74,7 +76,8 @@ export async function exportGguf(o: GgufExportOptions): Promise<ExportResult> {
           tensors: written.tensors,
           mergedModules: weights.merged.size,
           verification: null,
-          gguf: { file: fileName, type: o.type, tensorTypes: written.types, modelfile: 'Modelfile', ollamaCommand: `ollama create ${name} -f ${join(o.out, 'Modelfile')}`, llamaCpp },
+          note: prequantizedNote(weights, null),
+          gguf: { file: fileName, type: o.type, tensorTypes: written.types, modelfile: 'Modelfile', modelfileText: modelfile, ollamaCommand: `ollama create ${name} -f ${join(o.out, 'Modelfile')}`, llamaCpp },
           seconds: (performance.now() - t0) / 1000,
           peakMemory: { merge: mergePeak, verify: llamaCpp ? peakResidentBytes() : null },
         };

@@ -69,7 +69,8 @@ export async function runPredictJob(loaded: LoadedModel, o: PredictOptions): Pro
         for (const [i, e] of examples.entries()) {
           if (o.signal?.aborted) break;
           const ids = await generate(loaded.model, prompts[i]!, { maxNewTokens: o.maxNewTokens, sampling: o.sampling, stopIds, signal: o.signal });
-          const predict = loaded.tokenizer.decode(ids.filter((id) => !stopIds.includes(id)));
+          // A reply cut by maxNewTokens may end inside a character: its replacement mark is no part of the answer.
+          const predict = loaded.tokenizer.decode(ids.filter((id) => !stopIds.includes(id))).replace(/\uFFFD+$/, '');
           predictions[i]![target.name] = predict;
           scores.push(await scorePrediction(predict, e.label));
           file.write(JSON.stringify({ prompt: loaded.tokenizer.renderChat(e.prompt, true), predict, label: e.label }) + '\n');

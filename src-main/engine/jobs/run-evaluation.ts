@@ -34,7 +34,7 @@ export async function runToEvaluate(dir: string, modelOverride: string | null): 
   if (!existsSync(join(model, 'config.json'))) {
     throw new UserError(
       `the run ${record.id} was trained on the base model ${config.model_name_or_path}, which is not there any more`,
-      `Evaluating it needs that model: point at its folder (--model on the command line, the Model tab on the board).`,
+      `Evaluating it needs that model: point at its folder (--model on the command line, "Choose the base model folder" on the board's Evaluate tab).`,
     );
   }
   const checkpoints = await listCheckpoints(dir);
