@@ -132,7 +132,9 @@ function human(r: BenchResult, tune: boolean): string {
       : []),
     `base weights ${formatBytes(r.baseBytes.total)} (${r.storage} storage), of which the projections ${formatBytes(r.baseBytes.projections)}`,
     `peak memory ${formatBytes(r.peakMemory.bytes)} (${r.peakMemory.source})`,
-    ...(r.peakTensorBytes === null ? [] : [`tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes!)} with tfjs's pool of freed buffers`]),
+    r.peakAllocatedBytes === null
+      ? `tensors ${formatBytes(r.peakTensorBytes)} at most`
+      : `tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes)} with tfjs's pool of freed buffers`,
     ...(r.tuning ? tuningLines(r.tuning, r.profile !== null) : r.backend === 'webgpu' && tune ? [UNTUNED_NOTE] : []),
     ...(r.profile ? profileLines(r.profile, r.backend === 'webgpu' ? 'GPU time by program' : 'time by tfjs kernel') : []),
   ].join('\n');

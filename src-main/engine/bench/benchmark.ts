@@ -25,6 +25,7 @@ import { queueUpdate } from '../train/gradients';
 import { microBatchGradients, queueStep, readStep } from '../train/train-step';
 import { versions } from '../version';
 import { GpuUsage, totalByKernel, type ProgramTime } from './gpu-usage';
+import { TensorPeak } from './tensor-peak';
 import { cutShape, type ShapeCut, type ShapeName } from './model-shapes';
 import { RandomWeights } from './random-weights';
 
@@ -79,8 +80,8 @@ export interface BenchResult {
   readonly dispatchesPerStep: number | null;
   /** The device's memory in use (nvidia-smi, else the backend's own count) or the process's peak RSS (wasm's heap never shrinks). */
   readonly peakMemory: { readonly kind: 'gpu' | 'process'; readonly source: string; readonly bytes: number };
-  /** On webgpu, the most bytes tfjs's tensors held at once (buffers in use, not the pool nvidia-smi also counts). */
-  readonly peakTensorBytes: number | null;
+  /** The most bytes tfjs's tensors held at once: on webgpu its buffers in use (not the pool nvidia-smi also counts). */
+  readonly peakTensorBytes: number;
   /** On webgpu, the most bytes of GPU buffers tfjs had at once: tensors plus its pool of freed buffers (nvidia-smi less the driver's own). */
   readonly peakAllocatedBytes: number | null;
   /** With `profile`: one extra step's time by GPU program (webgpu, timestamp queries) or by tfjs kernel, largest first. */
@@ -100,11 +101,13 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   const batch = randomBatch(o.batch, o.seq, Math.min(config.vocabSize, 1024));
   const times = { total: 0, forward: 0, forwardBackward: 0, update: 0, queue: 0 };
   const gpu = new GpuUsage();
+  const tensors = new TensorPeak();
   const tuner = o.tune && o.warmup > 0 && onWebgpu() ? new GemmTuner() : null;
   let tuning: TuningReport | null = null;
   let timedPrograms = 0;
   let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
   gpu.start();
+  tensors.start();
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
       if (i === o.warmup && o.cpuProfile) stopCpuProfile = await startCpuProfile();
@@ -151,13 +154,14 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       stepSeconds: { total: mean(times.total), forward: mean(times.forward), backward: mean(times.forwardBackward - times.forward), optimizer: mean(times.update) },
       queueSeconds: mean(times.queue),
       dispatchesPerStep: gpu.watching ? mean(timedPrograms) : null,
-      ...bufferPeaks(gpu.stop()),
+      ...bufferPeaks(gpu.stop(), tensors.stop()),
       peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
       profile,
       tuning,
     };
   } finally {
     gpu.stop();
+    tensors.stop();
     optimizer.dispose();
     adapter.detach();
     base.dispose();
@@ -177,8 +181,9 @@ async function startCpuProfile(): Promise<(file: string) => Promise<void>> {
   };
 }
 
-function bufferPeaks(peaks: ReturnType<GpuUsage['stop']>) {
-  return { peakTensorBytes: peaks?.used ?? null, peakAllocatedBytes: peaks?.allocated ?? null };
+/** On webgpu the buffers' own peaks (in use, and with tfjs's pool of freed buffers); elsewhere the tensors' peak. */
+function bufferPeaks(buffers: ReturnType<GpuUsage['stop']>, tensorBytes: number) {
+  return { peakTensorBytes: buffers?.used ?? tensorBytes, peakAllocatedBytes: buffers?.allocated ?? null };
 }
 
 async function source(model: BenchOptions['model']): Promise<{ config: ModelConfig; weights: RandomWeights | ModelWeights; label: string }> {
@@ -226,7 +231,6 @@ async function timeParts(model: CausalLM, batch: Batch, adapter: LoraAdapter, op
   const flat = optimizer.flatten(grads);
   tf.dispose(Object.values(grads));
   const norm = queueUpdate(optimizer, flat, batch.tokens, 1, 1e-4);
-  flat.dispose();
   await Promise.all([norm.data(), lastWeight(adapter).data()]);
   norm.dispose();
   return { forwardBackward: (t1 - t0) / 1000, update: (performance.now() - t1) / 1000 };

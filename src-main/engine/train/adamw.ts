@@ -7,7 +7,9 @@
  * The update runs on all parameters at once, as flat vectors: a LoRA adapter has hundreds of small
  * tensors, and a dozen ops per tensor cost more in dispatch than in arithmetic on a GPU (measured: 3.9 s
  * per step for Qwen2.5-0.5B's 336 LoRA tensors on an H100). Flat, one step is a concatenation, a dozen
- * element-wise ops and one split back into the variables.
+ * element-wise ops and one split back into the variables. Each op's input is freed as soon as the next has
+ * used it, so the step holds two or three temporaries the size of the adapter, not a dozen: for Llama-3.1-8B with
+ * rank 16 on every projection (42 M weights, 168 MB a copy) that is the difference between 1.5 and 3.7 GB.
  */
 import * as tf from '../backend/tf';
 
@@ -76,18 +78,16 @@ export class AdamW {
     const stepSize = lr / (1 - beta1 ** this.t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
     const p = this.flatParams ?? tf.keep(tf.concat(this.params.map((q) => q.variable.reshape([-1]))) as tf.Tensor1D);
-    const [m, v, next] = tf.tidy(() => {
-      const m = this.m.mul(beta1).add(g.mul(1 - beta1));
-      const v = this.v.mul(beta2).add(g.square().mul(1 - beta2));
-      const denom = v.sqrt().div(bc2Sqrt).add(eps);
-      return [m, v, p.mul(1 - lr * weightDecay).sub(m.div(denom).mul(stepSize))] as tf.Tensor1D[];
-    });
-    tf.dispose([this.m, this.v, p]);
-    this.m = tf.keep(m!);
-    this.v = tf.keep(v!);
-    this.flatParams = tf.keep(next!);
+    // torch's arithmetic, op for op, each intermediate freed as soon as the next op has read it.
+    const m = tf.keep(sum(then(this.m, (x) => x.mul(beta1)), g.mul(1 - beta1)));
+    const v = tf.keep(sum(then(this.v, (x) => x.mul(beta2)), then(g.square(), (x) => x.mul(1 - beta2))));
+    const denom = then(then(v.sqrt(), (x) => x.div(bc2Sqrt)), (x) => x.add(eps));
+    const step = then(then(denom, (x) => m.div(x)), (x) => x.mul(stepSize));
+    const next = tf.keep(then(then(p, (x) => x.mul(1 - lr * weightDecay)), (x) => x.sub(step))) as tf.Tensor1D;
+    step.dispose();
+    [this.m, this.v, this.flatParams] = [m, v, next];
     tf.tidy(() => {
-      tf.split(next!, this.sizes).forEach((piece, i) => this.params[i]!.variable.assign(piece.reshape(this.params[i]!.variable.shape)));
+      tf.split(next, this.sizes).forEach((piece, i) => this.params[i]!.variable.assign(piece.reshape(this.params[i]!.variable.shape)));
     });
   }
 
@@ -124,4 +124,18 @@ export class AdamW {
     const pieces = tf.split(flat, this.sizes);
     return new Map(this.params.map((p, i) => [p.key, pieces[i]!.reshape(p.variable.shape)]));
   }
+}
+
+/** f(x), then x freed: a chain of element-wise ops over every LoRA weight keeps one intermediate alive at a time. */
+function then<T extends tf.Tensor>(x: tf.Tensor, f: (x: tf.Tensor) => T): T {
+  const y = f(x);
+  x.dispose();
+  return y;
+}
+
+/** a + b, both freed. */
+function sum(a: tf.Tensor, b: tf.Tensor): tf.Tensor1D {
+  const y = tf.add(a, b) as tf.Tensor1D;
+  tf.dispose([a, b]);
+  return y;
 }

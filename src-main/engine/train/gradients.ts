@@ -22,13 +22,16 @@ export function clipByGlobalNorm(grads: tf.Tensor1D, maxNorm: number): { norm: t
 
 /**
  * Queues one optimizer update from a step's flat gradient summed over its micro-batches: divided by the step's
- * supervised tokens (the loss is a mean over them), clipped to `maxGradNorm`, applied by AdamW at `lr`.
+ * supervised tokens (the loss is a mean over them), clipped to `maxGradNorm`, applied by AdamW at `lr`. It takes
+ * `summed` over and frees each vector once the next is made: one the size of the adapter at a time.
  * Returns the gradient norm before clipping, unread.
  */
 export function queueUpdate(optimizer: AdamW, summed: tf.Tensor1D, tokens: number, maxGradNorm: number, lr: number): tf.Scalar {
   const normalised = tf.div(summed, tokens) as tf.Tensor1D;
+  summed.dispose();
   const { norm, clipped } = clipByGlobalNorm(normalised, maxGradNorm);
+  if (clipped !== normalised) normalised.dispose();
   optimizer.applyFlat(clipped, lr);
-  tf.dispose([normalised, clipped]);
+  clipped.dispose();
   return norm;
 }

@@ -69,7 +69,6 @@ export function queueStep(model: CausalLM, adapter: LoraAdapter, optimizer: Adam
   // Nothing supervised in this step (every answer cut off by cutoff_len): no gradient, no update.
   if (!summed) return { losses, norm: null, tokens, inputTokens, lr: o.lr };
   const norm = queueUpdate(optimizer, summed, tokens, o.maxGradNorm, o.lr);
-  summed.dispose();
   return { losses, norm, tokens, inputTokens, lr: o.lr };
 }
 
