@@ -9,6 +9,7 @@ import { BACKEND_NAMES, type BackendChoice, type BackendName, type BackendReport
 import { UserError } from '../errors';
 import { applyFlagOverrides } from './tfjs-flags';
 import { wasmBinariesDir } from './wasm-binaries';
+import { shareClonesOnWasm } from './wasm-identity';
 import { startWebgpu } from './webgpu-device';
 
 export type { BackendChoice, BackendName };
@@ -43,6 +44,7 @@ const starters: Record<BackendName, (auto: boolean) => Promise<string>> = {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmBinariesDir());
     await activate('wasm');
+    shareClonesOnWasm();
     return `CPU: ${cpuModel()} (WebAssembly SIMD, 1 thread)`;
   },
   async cpu() {
