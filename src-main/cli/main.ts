@@ -6,12 +6,13 @@ import { generate } from './commands/generate';
 import { info } from './commands/info';
 import { train } from './commands/train';
 import { bench } from './commands/bench';
+import { plan } from './commands/plan';
 import { evaluate } from './commands/eval';
 import { exportModel } from './commands/export';
 import { serve } from './commands/serve';
 import { engineWorker } from './commands/engine-worker';
 
-const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info, bench, serve };
+const commands: Record<string, Command> = { train, eval: evaluate, export: exportModel, generate, info, plan, bench, serve };
 /** Not listed in --help: the board's engine process. */
 const hidden: Record<string, Command> = { 'engine-worker': engineWorker };
 

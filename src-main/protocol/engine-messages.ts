@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { DatasetPreview } from './dataset-preview';
-import type { BackendChoice, BackendReport, ExportDtype, ExportFormat, ExportProgress, GgufType, ExportResult, ModelInfo, PredictComparison, PredictProgress, TrainEvent, TrainResult } from './engine-types';
+import type { DeviceMemory, RunPlan, SpeedSource } from './run-plan';
+import type { BackendChoice, BackendName, BackendReport, ExportDtype, ExportFormat, ExportProgress, GgufType, ExportResult, ModelInfo, PredictComparison, PredictProgress, TrainEvent, TrainResult } from './engine-types';
 import type { TrainConfig } from './train-config';
 
 export interface ChatJobMessage {
@@ -24,6 +25,14 @@ export interface EngineJobs {
     result: DatasetPreview;
   };
   'backend:probe': { params: { readonly backend: BackendChoice }; event: never; result: BackendReport };
+  /** A config's memory and time forecast, read from its model's headers and its tokenized dataset (engine/jobs/plan-job.ts). */
+  'run:plan': {
+    params: { readonly config: TrainConfig; readonly backend: BackendName; readonly device: DeviceMemory | null; readonly speed: { readonly tokensPerSecond: number; readonly source: SpeedSource } | null };
+    event: never;
+    result: RunPlan;
+  };
+  /** About ten seconds of training on the config, writing nothing: its tokens per second. */
+  'speed:probe': { params: { readonly config: TrainConfig; readonly backend: BackendName }; event: never; result: { readonly tokensPerSecond: number } };
   train: {
     params: { readonly config: TrainConfig; readonly backend: BackendChoice; readonly ignoredKeys: readonly string[] };
     event: TrainEvent;
@@ -90,7 +99,7 @@ export type JobParams<J extends JobName> = EngineJobs[J]['params'];
 export type JobEvent<J extends JobName> = EngineJobs[J]['event'];
 export type JobResult<J extends JobName> = EngineJobs[J]['result'];
 
-export const JOB_NAMES = ['model:inspect', 'dataset:keys', 'dataset:inspect', 'backend:probe', 'train', 'chat', 'predict', 'export'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['model:inspect', 'dataset:keys', 'dataset:inspect', 'backend:probe', 'run:plan', 'speed:probe', 'train', 'chat', 'predict', 'export'] as const satisfies readonly JobName[];
 
 /** Host → engine. `shutdown` asks the process to exit once it has answered (jobs in flight are cancelled). */
 export type HostMessage =

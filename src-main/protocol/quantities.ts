@@ -39,3 +39,11 @@ export function formatLoss(value: number | null | undefined, digits = 4): string
 function threeDigits(value: number): string {
   return value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0);
 }
+
+/** A duration rounded as a person says it: 1_500 → { value: 25, unit: 'minutes' }, 12_600 → { value: 3.5, unit: 'hours' }. */
+export function roughDuration(seconds: number): { readonly value: number; readonly unit: 'seconds' | 'minutes' | 'hours' | 'days' } {
+  if (seconds < 90) return { value: Math.max(5, Math.round(seconds / 5) * 5), unit: 'seconds' };
+  if (seconds < 90 * 60) return { value: Math.round(seconds / 60), unit: 'minutes' };
+  if (seconds < 36 * 3600) return { value: Math.round((seconds / 3600) * 2) / 2, unit: 'hours' };
+  return { value: Math.round((seconds / 86400) * 2) / 2, unit: 'days' };
+}

@@ -20,11 +20,12 @@ const ENGINE_LAYERS: Record<string, readonly string[]> = {
   ops: ['backend'],
   model: ['backend', 'ops', 'formats', 'quant'],
   lora: ['backend', 'ops', 'formats', 'quant', 'model'],
+  forecast: ['backend', 'ops', 'formats', 'quant', 'model', 'lora'],
   data: ['formats'],
   train: ['backend', 'ops', 'formats', 'quant', 'model', 'lora', 'data'],
   export: ['backend', 'ops', 'formats', 'quant', 'model', 'lora', 'data', 'train'],
-  jobs: ['backend', 'ops', 'formats', 'quant', 'metrics', 'model', 'lora', 'data', 'train', 'export'],
-  bench: ['backend', 'ops', 'formats', 'quant', 'model', 'lora', 'data', 'train'],
+  jobs: ['backend', 'ops', 'formats', 'quant', 'metrics', 'model', 'lora', 'forecast', 'data', 'train', 'export'],
+  bench: ['backend', 'ops', 'formats', 'quant', 'model', 'lora', 'forecast', 'data', 'train'],
   worker: ['backend', 'ops', 'formats', 'quant', 'metrics', 'model', 'lora', 'data', 'train', 'export', 'jobs'],
 };
 

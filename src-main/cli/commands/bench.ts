@@ -6,7 +6,7 @@ import type { ProgramTime } from '../../engine/bench/gpu-usage';
 import { changedProducts, tuningSummary, UNTUNED_NOTE, type TuningReport } from '../../engine/ops/gemm/gemm-tuning';
 import { cutShape, SHAPE_NAMES, type ShapeName } from '../../engine/bench/model-shapes';
 import { writeRandomModel } from '../../engine/bench/random-model';
-import { parseSize } from '../../engine/formats/sharded-weights';
+import { parseSize } from '../../engine/byte-sizes';
 import { isGpuBackend } from '../../protocol/engine-types';
 import { demoPaths } from '../../engine/resources';
 import { backendFlag, backendOption, jsonOption, numberFlag, parseCommandLine, UsageError } from '../args';
@@ -135,6 +135,7 @@ function human(r: BenchResult, tune: boolean): string {
     r.peakAllocatedBytes === null
       ? `tensors ${formatBytes(r.peakTensorBytes)} at most`
       : `tensors ${formatBytes(r.peakTensorBytes)} at most (tfjs buffers in use); ${formatBytes(r.peakAllocatedBytes)} with tfjs's pool of freed buffers`,
+    `forecast (tuneboard plan): tensors ${formatBytes(r.forecast.tensorPeak)} at the ${r.forecast.moment} (${((100 * r.forecast.tensorPeak) / r.peakTensorBytes).toFixed(0)}% of the measured), ${formatBytes(r.forecast.total)} in all`,
     ...(r.tuning ? tuningLines(r.tuning, r.profile !== null) : r.backend === 'webgpu' && tune ? [UNTUNED_NOTE] : []),
     ...(r.profile ? profileLines(r.profile, r.backend === 'webgpu' ? 'GPU time by program' : 'time by tfjs kernel') : []),
   ].join('\n');

@@ -1,7 +1,7 @@
 import { initBackend } from '../../engine/backend/backend';
 import { exportAdapter } from '../../engine/export/adapter-export';
 import { mergeAndExport } from '../../engine/export/merge-export';
-import { parseSize } from '../../engine/formats/sharded-weights';
+import { parseSize } from '../../engine/byte-sizes';
 import { exportGguf } from '../../engine/export/gguf-export';
 import { GGUF_TYPES, type ExportDtype, type ExportProgress, type GgufExportInfo, type GgufType } from '../../protocol/engine-types';
 import { backendFlag, backendOption, jsonOption, parseCommandLine, required, UsageError } from '../args';

@@ -26,6 +26,10 @@ import { microBatchGradients, queueStep, readStep } from '../train/train-step';
 import { versions } from '../version';
 import { GpuUsage, totalByKernel, type ProgramTime } from './gpu-usage';
 import { TensorPeak } from './tensor-peak';
+import { releasePooledMemory } from '../backend/buffer-pool';
+import type { MemoryForecast } from '../../protocol/run-plan';
+import { forecastStep, type PlanModel } from '../forecast/run-plan';
+import { planModelOf } from '../forecast/plan-model';
 import { cutShape, type ShapeCut, type ShapeName } from './model-shapes';
 import { RandomWeights } from './random-weights';
 
@@ -84,6 +88,8 @@ export interface BenchResult {
   readonly peakTensorBytes: number;
   /** On webgpu, the most bytes of GPU buffers tfjs had at once: tensors plus its pool of freed buffers (nvidia-smi less the driver's own). */
   readonly peakAllocatedBytes: number | null;
+  /** The memory forecast of this step (forecast/memory-forecast.ts), to set beside the measured peaks. */
+  readonly forecast: MemoryForecast;
   /** With `profile`: one extra step's time by GPU program (webgpu, timestamp queries) or by tfjs kernel, largest first. */
   readonly profile: readonly ProgramTime[] | null;
   /** With `tune` on webgpu (and a warm-up step to learn the products from): the plans measured, before the timed steps. */
@@ -91,7 +97,7 @@ export interface BenchResult {
 }
 
 export async function runBenchmark(o: BenchOptions, backend: BackendReport): Promise<BenchResult> {
-  const { config, weights, label } = await source(o.model);
+  const { config, weights, label, plan } = await source(o.model);
   const { model, base } = await buildModel(config, weights, { storage: o.storage });
   if (weights instanceof ModelWeights) await weights.close();
   const lora = { r: o.rank, alpha: 2 * o.rank, dropout: 0, targetModules: LINEAR_LAYERS, useRslora: false, baseModel: null };
@@ -106,6 +112,8 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
   let tuning: TuningReport | null = null;
   let timedPrograms = 0;
   let stopCpuProfile: ((file: string) => Promise<void>) | null = null;
+  // What an earlier job in this process left in tfjs's pool would count as this step's.
+  releasePooledMemory();
   gpu.start();
   tensors.start();
   try {
@@ -156,6 +164,7 @@ export async function runBenchmark(o: BenchOptions, backend: BackendReport): Pro
       dispatchesPerStep: gpu.watching ? mean(timedPrograms) : null,
       ...bufferPeaks(gpu.stop(), tensors.stop()),
       peakMemory: reading.kind === 'gpu' ? { kind: 'gpu', source: reading.source, bytes: memory.peak } : { kind: 'process', source: 'process peak RSS', bytes: rss },
+      forecast: forecastStep(plan, backend.name, { storage: o.storage, rank: o.rank, targets: LINEAR_LAYERS, batch: o.batch, seq: o.seq, gradientCheckpointing: o.gradientCheckpointing }),
       profile,
       tuning,
     };
@@ -186,11 +195,12 @@ function bufferPeaks(buffers: ReturnType<GpuUsage['stop']>, tensorBytes: number)
   return { peakTensorBytes: buffers?.used ?? tensorBytes, peakAllocatedBytes: buffers?.allocated ?? null };
 }
 
-async function source(model: BenchOptions['model']): Promise<{ config: ModelConfig; weights: RandomWeights | ModelWeights; label: string }> {
-  if (model.kind === 'dir') return { config: await readModelConfig(model.dir), weights: await ModelWeights.open(model.dir), label: model.dir };
+async function source(model: BenchOptions['model']): Promise<{ config: ModelConfig; weights: RandomWeights | ModelWeights; label: string; plan: PlanModel }> {
+  if (model.kind === 'dir') return { config: await readModelConfig(model.dir), weights: await ModelWeights.open(model.dir), label: model.dir, plan: await planModelOf(model.dir) };
   const shape = cutShape(model.name, model.cut);
   const config = parseModelConfig(shape.config, model.name);
-  return { config, weights: new RandomWeights(config, 1), label: `${shape.label} (random weights)` };
+  const weights = new RandomWeights(config, 1);
+  return { config, weights, label: `${shape.label} (random weights)`, plan: { config, prequantized: false, dtypeOf: (name) => weights.info(name).dtype } };
 }
 
 /** Random token ids, every position supervised (as a pre-training-style benchmark batch). */

@@ -12,7 +12,7 @@ export interface PreparedData {
 }
 
 /** A run's data exactly as its config prepares it: training and evaluating it see the same examples and split. */
-export function prepareRunData(loaded: LoadedModel, config: TrainConfig): Promise<PreparedData> {
+export function prepareRunData(loaded: Pick<LoadedModel, 'tokenizer'>, config: TrainConfig): Promise<PreparedData> {
   return prepareData(loaded, {
     dataset: config.dataset,
     datasetDir: config.dataset_dir,
@@ -26,7 +26,7 @@ export function prepareRunData(loaded: LoadedModel, config: TrainConfig): Promis
 }
 
 export async function prepareData(
-  loaded: LoadedModel,
+  loaded: Pick<LoadedModel, 'tokenizer'>,
   options: {
     dataset: string;
     datasetDir?: string | null;

@@ -18,9 +18,13 @@ import { gemm } from './gemm/gemm';
 import { recordingGradients } from './tape-state';
 import { maxBindingElements, onWebgpu, submitBatchedCommands } from './webgpu-kernel';
 
-/** Logits per chunk: 64 MB on wasm/cpu, 256 MB on a GPU (less where one binding cannot hold that much). */
-export function defaultChunkElements(): number {
-  return onWebgpu() ? Math.min(2 ** 26, maxBindingElements()) : 2 ** 24;
+/**
+ * Logits per chunk: 64 MB on wasm/cpu, 256 MB on a GPU (less where one binding of the running device cannot hold
+ * that much). `webgpu` false asks for another backend's chunk, as a plan for a backend not yet started does.
+ */
+export function defaultChunkElements(webgpu = onWebgpu()): number {
+  if (!webgpu) return 2 ** 24;
+  return onWebgpu() ? Math.min(2 ** 26, maxBindingElements()) : 2 ** 26;
 }
 
 export function lmHeadCrossEntropy(hidden: tf.Tensor2D, weight: FrozenMatrix, targets: Int32Array, chunkElements = defaultChunkElements()): tf.Scalar {

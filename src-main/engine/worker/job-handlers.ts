@@ -8,10 +8,12 @@ import { UserError } from '../errors';
 import { exportAdapter } from '../export/adapter-export';
 import { exportGguf } from '../export/gguf-export';
 import { mergeAndExport } from '../export/merge-export';
-import { parseSize } from '../formats/sharded-weights';
+import { parseSize } from '../byte-sizes';
 import { ChatTokenizer } from '../formats/tokenizer';
 import { generateText } from '../jobs/generate-text';
 import { describeModel } from '../jobs/model-info';
+import { planConfig } from '../jobs/plan-job';
+import { probeSpeed } from '../jobs/speed-probe';
 import { runTrainJob } from '../jobs/train-job';
 import { chatModel } from './chat-model';
 import { evaluateModels } from '../jobs/run-evaluation';
@@ -40,6 +42,10 @@ export const jobHandlers: Handlers = {
   },
 
   'backend:probe': ({ backend }) => initBackend(backend),
+
+  'run:plan': (p) => planConfig(p),
+
+  'speed:probe': ({ config, backend }, { signal }) => probeSpeed(config, backend, signal),
 
   train: ({ config, backend, ignoredKeys }, { emit, signal }) => runTrainJob(config, { backend, emit, signal, ignoredKeys }),
 

@@ -1,0 +1,52 @@
+/**
+ * The device's training speed on a config, measured before a run: the model loaded as the run would load it,
+ * its first optimizer steps (the first one untimed: it compiles programs and tunes the matrix products), for
+ * about ten seconds. Nothing is written; the adapter and optimizer are thrown away.
+ */
+import type { BackendName } from '../../protocol/engine-types';
+import type { TrainConfig } from '../../protocol/train-config';
+import { initBackend } from '../backend/backend';
+import { collate, padTokenId } from '../data';
+import { UserError } from '../errors';
+import { LoraAdapter } from '../lora/lora-adapter';
+import { resolveTargets } from '../lora/lora-config';
+import { loadModel } from '../model/load-model';
+import { LINEAR_LAYERS } from '../model/model-layout';
+import { storageOfBits } from '../model/weight-storage';
+import { AdamW } from '../train/adamw';
+import { DataOrder } from '../train/data-order';
+import { queueStep, readStep } from '../train/train-step';
+import { prepareRunData } from './training-data';
+
+const PROBE_SECONDS = 10;
+
+export async function probeSpeed(config: TrainConfig, backend: BackendName, signal?: AbortSignal): Promise<{ tokensPerSecond: number }> {
+  await initBackend(backend);
+  const loaded = await loadModel(config.model_name_or_path, undefined, { storage: storageOfBits(config.quantization_bit), doubleQuant: config.double_quantization });
+  const lora = { r: config.lora_rank, alpha: config.lora_alpha ?? 2 * config.lora_rank, dropout: config.lora_dropout, targetModules: resolveTargets(config.lora_target, LINEAR_LAYERS), useRslora: config.use_rslora, baseModel: null };
+  const adapter = LoraAdapter.attach(loaded.model, lora, { kind: 'peft-default', seed: config.seed });
+  const optimizer = new AdamW(adapter.parameters(), { beta1: config.adam_beta1, beta2: config.adam_beta2, eps: config.adam_epsilon, weightDecay: config.weight_decay });
+  try {
+    const { train } = await prepareRunData(loaded, config);
+    const order = new DataOrder(train.length, config.per_device_train_batch_size, config.gradient_accumulation_steps, config.shuffle, config.seed);
+    const padId = padTokenId(loaded.tokenizer);
+    const step = async (n: number) => {
+      const batches = order.step(n % order.stepsPerEpoch).map((indices) => collate(indices.map((j) => train[j]!), padId));
+      const options = { seed: config.seed, step: n, lr: config.learning_rate, maxGradNorm: config.max_grad_norm, recomputeLayers: config.gradient_checkpointing };
+      return (await readStep(queueStep(loaded.model, adapter, optimizer, batches, options))).inputTokens;
+    };
+    await step(0);
+    let tokens = 0;
+    let n = 1;
+    const t0 = performance.now();
+    while (performance.now() - t0 < PROBE_SECONDS * 1000) {
+      if (signal?.aborted) throw new UserError('the speed probe was cancelled');
+      tokens += await step(n++);
+    }
+    return { tokensPerSecond: tokens / ((performance.now() - t0) / 1000) };
+  } finally {
+    optimizer.dispose();
+    adapter.detach();
+    loaded.dispose();
+  }
+}
