@@ -2,6 +2,7 @@
  * Plain data that crosses process boundaries (engine → main → renderer, and CLI --json output).
  * No engine or Node imports: the renderer imports this file too.
  */
+import type { OutOfMemory } from './run-plan';
 
 /** The compute backends, in the order `auto` tries them. */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -149,6 +150,8 @@ export interface RunRecord {
   readonly error: string | null;
   /** Every health reading of the run, in order (absent in run.json files of older versions). */
   readonly health?: readonly HealthReading[];
+  /** Set when the run failed for lack of device memory (absent in older run.json files). */
+  readonly out_of_memory?: OutOfMemory | null;
 }
 
 /** Predict and score (jobs/predict-job.ts): how far it is. */

@@ -1,7 +1,8 @@
 /** Job bookkeeping over any EngineTransport: ids, event routing, results, and failing every pending job when the process ends. */
 import { UserError } from '../engine/errors';
 import { engineMessageSchema, type HostMessage, type JobEvent, type JobName, type JobParams, type JobResult } from '../protocol/engine-messages';
-import { EngineProcessEnded, type EngineExit, type EngineHost, type EngineJob, type EngineTransport } from './engine-host';
+import { EngineProcessEnded, type EngineExit, type EngineHost, type EngineJob, type EngineTransport, type ProcessOutOfMemory } from './engine-host';
+import { oomKillCount } from './oom-kills';
 
 interface Pending {
   readonly onEvent: (event: unknown) => void;
@@ -12,6 +13,8 @@ interface Pending {
 /** How much of stderr is kept to explain a crash. */
 const STDERR_TAIL_CHARS = 4000;
 const STDERR_TAIL_LINES = 20;
+/** V8's last words when its heap is full ("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"), before a native stack trace. */
+const V8_HEAP_FULL = 'JavaScript heap out of memory';
 
 export class EngineConnection implements EngineHost {
   readonly exited: Promise<EngineExit>;
@@ -20,18 +23,24 @@ export class EngineConnection implements EngineHost {
   private stderr = '';
   private ended = false;
   private requested = false;
+  private heapFull = false;
   /** Messages wait until the process says it is listening. */
   private queue: HostMessage[] | null = [];
 
   constructor(private readonly transport: EngineTransport) {
+    const oomKills = oomKillCount();
     transport.onStderr((chunk) => {
+      // Looked for in all of stderr: the native stack trace after it can push it out of the tail.
+      this.heapFull ||= (this.stderr.slice(-V8_HEAP_FULL.length) + chunk).includes(V8_HEAP_FULL);
       this.stderr = (this.stderr + chunk).slice(-STDERR_TAIL_CHARS);
     });
     transport.onMessage((raw) => this.receive(raw));
     this.exited = new Promise((resolve) => {
       transport.onExit((code, signal) => {
         this.ended = true;
-        const exit: EngineExit = { code, signal, stderrTail: this.stderr.split('\n').slice(-STDERR_TAIL_LINES).join('\n'), requested: this.requested };
+        const killed = signal === 'SIGKILL' && oomKills !== null && (oomKillCount() ?? oomKills) > oomKills;
+        const outOfMemory: ProcessOutOfMemory | null = this.heapFull ? 'javascript heap' : killed ? 'oom killer' : null;
+        const exit: EngineExit = { code, signal, stderrTail: this.stderr.split('\n').slice(-STDERR_TAIL_LINES).join('\n'), requested: this.requested, outOfMemory };
         for (const p of this.pending.values()) p.reject(new EngineProcessEnded(exit));
         this.pending.clear();
         resolve(exit);

@@ -15,7 +15,11 @@ export interface EngineExit {
   readonly stderrTail: string;
   /** True when the host asked it to end (close or kill), false when it crashed or was killed from outside. */
   readonly requested: boolean;
+  /** It died for memory: V8 found its JavaScript heap full, or the kernel's out-of-memory killer ended it. */
+  readonly outOfMemory: ProcessOutOfMemory | null;
 }
+
+export type ProcessOutOfMemory = 'javascript heap' | 'oom killer';
 
 export interface EngineJob<R> {
   readonly id: number;

@@ -10,6 +10,7 @@ import { resolveDatasetSource } from '../engine/data/dataset-source';
 import { UserError } from '../engine/errors';
 import { checkModelFolder } from '../engine/formats/model-folder';
 import { validateTrainConfig, type LoadedTrainConfig } from '../engine/train/config-file';
+import type { PlanChanges } from '../protocol/run-plan';
 import { parseConfigText, type TrainConfig } from '../protocol/train-config';
 
 /** Where a run keeps the config it was started with, in the YAML a `tuneboard train` or LLaMA-Factory reads. */
@@ -29,10 +30,26 @@ export function newRunConfig(input: Readonly<Record<string, unknown>>, outputDir
   return { ...loaded, config };
 }
 
-/** The config a run was started with, set to continue from its latest checkpoint. */
-export async function resumeRunConfig(dir: string, recorded: Readonly<Record<string, unknown>> | null): Promise<LoadedTrainConfig> {
+/** A config the board asks a plan for: checked as Start would check it (output_dir is not needed yet). */
+export function plannedRunConfig(input: Readonly<Record<string, unknown>>, baseDir: string): TrainConfig {
+  const loaded = validateTrainConfig({ ...input, output_dir: input['output_dir'] || baseDir, resume_from_checkpoint: null }, SOURCE);
+  const config = absolutePaths(loaded.config, baseDir);
+  checkInputs(config);
+  return config;
+}
+
+/**
+ * The config a run was started with, set to continue from its latest checkpoint, with `changes` (a fix of its
+ * plan, the one "Resume with settings that fit" takes) on top. A change a checkpoint cannot continue with is
+ * refused: a LoRA rank changes the adapter's shape. A smaller batch with more accumulation keeps the effective
+ * batch, and so every step's examples and the number of steps the checkpoint counts on (data-order.ts).
+ */
+export async function resumeRunConfig(dir: string, recorded: Readonly<Record<string, unknown>> | null, changes: PlanChanges = {}): Promise<LoadedTrainConfig> {
+  if (changes.lora_rank !== undefined) {
+    throw new UserError(`lora_rank cannot change when a run resumes: its checkpoint holds an adapter of rank ${String(recorded?.['lora_rank'] ?? 'another')}`, `Start a new run with lora_rank: ${changes.lora_rank}.`);
+  }
   const original = recorded ?? (await readConfigFile(dir));
-  const loaded = validateTrainConfig({ ...original, output_dir: dir, resume_from_checkpoint: true }, SOURCE);
+  const loaded = validateTrainConfig({ ...original, ...changes, output_dir: dir, resume_from_checkpoint: true }, SOURCE);
   checkInputs(loaded.config);
   return loaded;
 }

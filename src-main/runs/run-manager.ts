@@ -13,7 +13,9 @@ import { trainConfigToYaml, type LoadedTrainConfig } from '../engine/train/confi
 import { RunFiles, readRunRecord } from '../engine/train/run-files';
 import type { RunDetail, RunSummary } from '../protocol/board-api';
 import { newRunRecord, type BackendChoice, type RunRecord } from '../protocol/engine-types';
-import { EngineProcessEnded, type EngineLauncher } from './engine-host';
+import type { PlanChanges } from '../protocol/run-plan';
+import { outOfMemoryHint, processOutOfMemorySentence } from '../engine/forecast/out-of-memory-text';
+import { EngineProcessEnded, type EngineLauncher, type ProcessOutOfMemory } from './engine-host';
 import type { EventSink } from './event-sink';
 import { LiveRun } from './live-run';
 import { CONFIG_FILE, newRunConfig, resumeRunConfig } from './run-config';
@@ -72,17 +74,19 @@ export class RunManager {
     run.logStopping();
   }
 
-  async resume(id: string, backend: BackendChoice): Promise<{ id: string }> {
+  /** Continues from the last checkpoint; `changes` (a fix of the run's plan) apply from there on and are recorded in its config. */
+  async resume(id: string, backend: BackendChoice, changes: PlanChanges = {}): Promise<{ id: string }> {
     this.refuseSecondTraining();
     const dir = this.folder(id);
     const history = await readRunHistory(dir);
     if (!history.record && !existsSync(join(dir, CONFIG_FILE))) throw notARun(id, dir);
     if (history.record?.status === 'completed') throw new UserError(`run ${id} has already completed`, 'Start a new run to train further.');
     if (!history.hasCheckpoint) throw new UserError(`run ${id} has no checkpoint to resume from`, 'Start it again as a new run (a checkpoint is saved every save_steps steps and when a run is stopped).');
-    const loaded = await resumeRunConfig(dir, history.record?.config ?? null);
+    const loaded = await resumeRunConfig(dir, history.record?.config ?? null, changes);
     this.refuseSecondTraining();
+    if (Object.keys(changes).length) await writeFile(join(dir, CONFIG_FILE), trainConfigToYaml({ ...loaded.config, resume_from_checkpoint: null }));
     const recorded = history.record ?? newRunRecord(id, loaded.config);
-    const record: RunRecord = { ...recorded, status: 'running', finished_at: null, error: null };
+    const record: RunRecord = { ...recorded, config: loaded.config, status: 'running', finished_at: null, error: null, out_of_memory: null };
     // A run of this session keeps what only memory has (the evaluation before its first step).
     const run = this.live.get(id) ?? new LiveRun(dir, record, history, this.options.emit);
     run.record = record;
@@ -170,13 +174,14 @@ export class RunManager {
     let record = (await readRunRecord(run.dir)) ?? run.record;
     const checkpoints = await listCheckpoints(run.dir);
     if (err !== null && record.status === 'running') {
-      const reason = err instanceof EngineProcessEnded && err.exit.requested ? 'the engine process was ended by TuneBoard before the run could stop' : describeError(err);
+      const stepsDone = Math.max(record.steps_done, run.record.steps_done);
+      const reason = failureReason(err, stepsDone, checkpoints.length > 0);
       record = {
         ...record,
         status: 'failed',
         finished_at: new Date().toISOString(),
         error: reason,
-        steps_done: Math.max(record.steps_done, run.record.steps_done),
+        steps_done: stepsDone,
         total_steps: record.total_steps ?? run.record.total_steps,
         last_checkpoint: checkpoints.at(-1)?.dir ?? record.last_checkpoint,
       };
@@ -208,6 +213,20 @@ export class RunManager {
     if (active) throw new UserError(`run ${active} is training: TuneBoard trains one run at a time`, 'Wait for it to finish, or stop it, then start or resume this one.');
   }
 }
+
+/** Why a run whose engine could not say so itself failed: the engine process ended (for memory, or asked to), or the job failed. */
+function failureReason(err: unknown, stepsDone: number, resumable: boolean): string {
+  if (!(err instanceof EngineProcessEnded)) return describeError(err);
+  if (err.exit.requested) return 'the engine process was ended by TuneBoard before the run could stop';
+  if (err.exit.outOfMemory) return `${processOutOfMemorySentence(stepsDone, PROCESS_OUT_OF_MEMORY[err.exit.outOfMemory])}\n${outOfMemoryHint([], resumable)}`;
+  return describeError(err);
+}
+
+/** How an engine process died for memory, said after "ran out of RAM after step N: ". */
+const PROCESS_OUT_OF_MEMORY: Record<ProcessOutOfMemory, string> = {
+  'javascript heap': "the engine process's JavaScript heap is full (V8: JavaScript heap out of memory)",
+  'oom killer': "the system's out-of-memory killer ended the engine process",
+};
 
 function notARun(id: string, dir: string): UserError {
   return new UserError(`${dir} is not a TuneBoard run (no run.json or ${CONFIG_FILE})`, `Only run folders can be opened, resumed or deleted (run ${id}).`);

@@ -27,5 +27,6 @@ export function summaryOf(record: RunRecord, dir: string, metrics: readonly Step
     outputDir: dir,
     resumable: (status === 'stopped' || status === 'failed') && hasCheckpoint,
     health: [...new Set((record.health ?? []).map((r) => r.kind))],
+    outOfMemory: record.out_of_memory ?? null,
   };
 }

@@ -8,7 +8,11 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newRunRecord, type BackendChoice, type BackendReport, type TrainEvent, type TrainResult } from '../../protocol/engine-types';
 import type { TrainConfig } from '../../protocol/train-config';
-import { initBackend } from '../backend/backend';
+import type { OutOfMemory } from '../../protocol/run-plan';
+import { initBackend, type BackendInfo } from '../backend/backend';
+import { releasePooledMemory } from '../backend/buffer-pool';
+import { limitMemory, memoryLimitFromEnvironment } from '../backend/memory-limit';
+import { recogniseOutOfMemory } from '../backend/out-of-memory';
 import { UserError, describeError, fileSystemError } from '../errors';
 import { createOutputFolder, isWithin, realPath, refuseSpecialFolder } from '../output-folders';
 import { formatBytes, formatLoss } from '../../protocol/quantities';
@@ -26,10 +30,11 @@ import { DataOrder } from '../train/data-order';
 import { evaluateLoss } from '../train/evaluate';
 import { warmupStepsOf, type Schedule } from '../train/lr-schedule';
 import { LOG_FILE, METRICS_FILE, RUN_FILE, RunFiles, RunRecordWriter, readRunRecord } from '../train/run-files';
-import { runTrainer, type TrainerOutcome } from '../train/trainer';
+import { runTrainer, type RunPosition, type TrainerOutcome } from '../train/trainer';
 import { versions } from '../version';
 import { MemoryProbe } from '../backend/memory-probe';
 import { padTokenId } from '../data';
+import { OutOfMemoryFailure, reportOutOfMemory } from './out-of-memory-report';
 import { prepareRunData, type PreparedData } from './training-data';
 
 export interface TrainJobOptions {
@@ -38,34 +43,71 @@ export interface TrainJobOptions {
   readonly signal?: AbortSignal;
   /** Config keys that were accepted but have no effect, to report once. */
   readonly ignoredKeys?: readonly string[];
+  /** The memory limit in bytes (memory-limit.ts); absent: TUNEBOARD_MEMORY_LIMIT's, if set. */
+  readonly memoryLimit?: number | null;
 }
 
 export async function runTrainJob(config: TrainConfig, options: TrainJobOptions): Promise<TrainResult> {
   const t0 = performance.now();
+  const limit = options.memoryLimit !== undefined ? options.memoryLimit : memoryLimitFromEnvironment();
   const resume = config.resume_from_checkpoint ? await findCheckpoint(config.output_dir, config.resume_from_checkpoint === true ? true : config.resume_from_checkpoint) : null;
   await prepareOutputDir(config, resume !== null);
   const run = await RunLog.open(config, resume, options.emit);
+  const position: RunPosition = { step: 0, phase: 'loading the model' };
+  let backend: BackendInfo | null = null;
   let session: TrainingSession | null = null;
+  let unlimit: (() => void) | null = null;
   try {
     if (options.ignoredKeys?.length) run.emit({ type: 'log', level: 'info', message: `ignored (no effect in TuneBoard): ${options.ignoredKeys.join(', ')}` });
-    const backend = await initBackend(options.backend);
+    backend = await initBackend(options.backend);
     await run.record.update({ backend: backend.name, device: backend.device });
+    if (limit !== null) {
+      unlimit = limitMemory(limit);
+      run.emit({ type: 'log', level: 'info', message: `memory limit: ${formatBytes(limit)}` });
+    }
     session = await setUpSession(config, resume, run);
     await run.started(session, backend, (performance.now() - t0) / 1000);
+    position.phase = 'evaluation';
     if (!session.checkpoint) await initialEvaluation(session, config, run, options.signal);
     const tTrain = performance.now();
     const { model, adapter, data, padId, order, schedule, checkpoint } = session;
     const memory = new MemoryProbe(backend.name);
-    const outcome = await runTrainer({ config, model, adapter, train: data.train, val: data.val, padId, order, schedule, files: run.files, memory, resume: checkpoint, emit: run.emit, signal: options.signal });
+    const outcome = await runTrainer({ config, model, adapter, train: data.train, val: data.val, padId, order, schedule, files: run.files, memory, resume: checkpoint, emit: run.emit, signal: options.signal, position });
+    position.phase = 'saving a checkpoint';
     if (!outcome.stopped) await writeAdapter(config.output_dir, session.lora, await session.adapter.tensors());
     return await run.finished(outcome, { train_s: (performance.now() - tTrain) / 1000, total_s: (performance.now() - t0) / 1000 });
   } catch (err) {
-    const said = writeError(err, config, session);
-    await run.failed(said);
+    const outOfMemory = recogniseOutOfMemory(err, backend?.name ?? null);
+    if (!outOfMemory) {
+      const said = writeError(err, config, session);
+      await run.failed(said);
+      throw said;
+    }
+    // The memory the run held goes back before the forecast is read; nothing is saved from a failed step.
+    session = releaseAfterFailure(session);
+    const record = await reportOutOfMemory(outOfMemory, position, config, backend, limit);
+    const said = new OutOfMemoryFailure(record, (await listCheckpoints(config.output_dir)).length > 0);
+    await run.failed(said, record);
     throw said;
   } finally {
+    unlimit?.();
     session?.dispose();
   }
+}
+
+/**
+ * After running out of memory the engine takes the next job: the run's weights are freed (the failed step freed
+ * its own half-made tensors: train-step.ts), and on webgpu the pool of freed buffers too. A wasm module that
+ * aborted cannot free anything (every call fails again): what it held goes with the process.
+ */
+function releaseAfterFailure(session: TrainingSession | null): null {
+  try {
+    session?.dispose();
+    releasePooledMemory();
+  } catch {
+    // Only an aborted wasm module throws here; its own error has been reported.
+  }
+  return null;
 }
 
 /**
@@ -236,8 +278,8 @@ class RunLog {
     return { status, outputDir: this.files.dir, steps: outcome.stepsDone, finalLoss: outcome.lastLoss, evalLoss: outcome.lastEvalLoss, seconds: timings.total_s };
   }
 
-  async failed(err: unknown): Promise<void> {
-    await this.record.update({ status: 'failed', finished_at: new Date().toISOString(), error: describeError(err) });
+  async failed(err: unknown, outOfMemory: OutOfMemory | null = null): Promise<void> {
+    await this.record.update({ status: 'failed', finished_at: new Date().toISOString(), error: describeError(err), out_of_memory: outOfMemory });
     await this.files.log(`failed: ${describeError(err)}`);
   }
 }

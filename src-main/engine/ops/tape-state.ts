@@ -5,7 +5,7 @@
 import * as tf from '../backend/tf';
 
 interface EngineState {
-  activeTape: unknown;
+  activeTape: Array<{ saved?: tf.Tensor[] }> | null;
   gradientDepth: number;
 }
 
@@ -26,5 +26,31 @@ export function withOwnTape<T>(fn: () => T): T {
     return fn();
   } finally {
     state().activeTape = outer;
+  }
+}
+
+/**
+ * Takes a gradient with `fn` (tf.variableGrads and the like). When it fails midway (out of memory), the tensors
+ * kept for a backward pass that will not come are freed and the tape dropped: those tfjs's tape saved, and those
+ * a custom op saved before its own output failed, which tfjs keeps with no tape node to free them by. Every
+ * tensor kept during a gradient is one of these (a finished gradient frees them all), so all that are left go.
+ */
+export function freeingTapeOnFailure<T>(fn: () => T): T {
+  const engine = tf.engine() as unknown as { keep<K extends tf.Tensor>(tensor: K): K };
+  const kept: tf.Tensor[] = [];
+  const own = engine.keep;
+  const keep = own.bind(engine);
+  engine.keep = (tensor) => {
+    kept.push(tensor);
+    return keep(tensor);
+  };
+  try {
+    return fn();
+  } catch (err) {
+    tf.dispose(kept.filter((t) => !t.isDisposed));
+    if (state().gradientDepth === 0) state().activeTape = null;
+    throw err;
+  } finally {
+    engine.keep = own;
   }
 }

@@ -77,7 +77,7 @@ export class AdamW {
     const { beta1, beta2, eps, weightDecay } = this.options;
     const stepSize = lr / (1 - beta1 ** this.t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
-    const p = this.flatParams ?? tf.keep(tf.concat(this.params.map((q) => q.variable.reshape([-1]))) as tf.Tensor1D);
+    const p = this.flatParams ?? tf.keep(tf.tidy(() => tf.concat(this.params.map((q) => q.variable.reshape([-1]))) as tf.Tensor1D));
     // torch's arithmetic, op for op, each intermediate freed as soon as the next op has read it.
     const m = tf.keep(sum(then(this.m, (x) => x.mul(beta1)), g.mul(1 - beta1)));
     const v = tf.keep(sum(then(this.v, (x) => x.mul(beta2)), then(g.square(), (x) => x.mul(1 - beta2))));
@@ -122,7 +122,10 @@ export class AdamW {
   /** A flat vector split back into one tensor per parameter key (new tensors the caller disposes). */
   private byKey(flat: tf.Tensor1D): Map<string, tf.Tensor> {
     const pieces = tf.split(flat, this.sizes);
-    return new Map(this.params.map((p, i) => [p.key, pieces[i]!.reshape(p.variable.shape)]));
+    const shaped = new Map(this.params.map((p, i) => [p.key, pieces[i]!.reshape(p.variable.shape)]));
+    // A reshape shares its piece's data: the pieces themselves are not needed.
+    tf.dispose(pieces);
+    return shaped;
   }
 }
 

@@ -4,6 +4,7 @@
  * learning rate. Logging, evaluation and checkpoints happen between steps; so does stopping.
  */
 import type { HealthReading, StepMetrics, TrainEvent } from '../../protocol/engine-types';
+import type { RunPhase } from '../../protocol/run-plan';
 import type { TrainConfig } from '../../protocol/train-config';
 import { assertDeviceAlive } from '../backend/device-health';
 import { collate, type TokenizedExample } from '../data';
@@ -35,6 +36,14 @@ export interface TrainerSetup {
   readonly resume: SavedCheckpoint | null;
   readonly emit: (event: TrainEvent) => void;
   readonly signal?: AbortSignal;
+  /** Kept up to date as the run goes: where it was when something failed. */
+  readonly position: RunPosition;
+}
+
+/** Where a run is: the optimizer step it is computing (1-based; 0 before the first), and what it is doing. */
+export interface RunPosition {
+  step: number;
+  phase: RunPhase;
 }
 
 export interface TrainerOutcome {
@@ -75,6 +84,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
   };
 
   const checkpoint = async () => {
+    s.position.phase = 'saving a checkpoint';
     const state = { step, totalSteps: schedule.totalSteps, epoch: s.order.epochAfter(step), seed: config.seed, trainSeconds: elapsed() };
     lastCheckpoint = await saveCheckpoint(config.output_dir, state, s.adapter.config, await s.adapter.tensors(), optimizer.state(), config.save_total_limit ?? null);
     checkpointStep = step;
@@ -92,7 +102,10 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
       assertDeviceAlive();
       // Let messages in between steps (a Stop from the board): on CPU backends nothing else awaits the event loop.
       await new Promise((resolve) => setImmediate(resolve));
+      s.position.step = step + 1;
       const result = tuning ? await tuning.watch(() => trainStep(s, optimizer, step)) : await trainStep(s, optimizer, step);
+      // A GPU that could not allocate a buffer computed garbage: its results are neither logged nor saved.
+      assertDeviceAlive();
       // Tuning is a one-off: neither the steps' throughput nor the ETA should count it.
       if (tuning) log.exclude(await tuning.afterStep(step === firstStep, (performance.now() - started) / 1000));
       if (result.tokens === 0) {
@@ -105,6 +118,7 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
       const last = step === schedule.totalSteps;
       let evalLoss: number | undefined;
       if (s.val.length && (step % evalEvery === 0 || last)) {
+        s.position.phase = 'evaluation';
         s.adapter.setTraining(null);
         evalLoss = (await evaluateLoss(s.model, s.val, config.per_device_eval_batch_size ?? config.per_device_train_batch_size, s.padId)).loss;
         lastEvalLoss = evalLoss;
@@ -128,7 +142,10 @@ export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
 /** One optimizer step (0-based `step`) of the run's data order, queued, then read. */
 function trainStep(s: TrainerSetup, optimizer: AdamW, step: number): Promise<StepResult> {
   const microBatches = s.order.step(step).map((indices) => collate(indices.map((j) => s.train[j]!), s.padId));
-  const options = { seed: s.config.seed, step, lr: learningRate(s.schedule, step), maxGradNorm: s.config.max_grad_norm, recomputeLayers: s.config.gradient_checkpointing };
+  const onPhase = (phase: RunPhase) => {
+    s.position.phase = phase;
+  };
+  const options = { seed: s.config.seed, step, lr: learningRate(s.schedule, step), maxGradNorm: s.config.max_grad_norm, recomputeLayers: s.config.gradient_checkpointing, onPhase };
   return readStep(queueStep(s.model, s.adapter, optimizer, microBatches, options));
 }
 
