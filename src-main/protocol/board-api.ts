@@ -7,13 +7,24 @@
 import { z } from 'zod';
 import type { DatasetPreview } from './dataset-preview';
 import type { RunLogEntry } from './run-log';
-import { BACKEND_CHOICES, GGUF_TYPES, type BackendReport, type ExportProgress, type ExportResult, type HealthKind, type HealthReading, type ModelInfo, type PredictComparison, type PredictProgress, type RunRecord, type StepMetrics } from './engine-types';
+import type { OutOfMemory, PlanChanges, RunPlan } from './run-plan';
+import { BACKEND_CHOICES, BACKEND_NAMES, GGUF_TYPES, type BackendReport, type ExportProgress, type ExportResult, type HealthKind, type HealthReading, type ModelInfo, type PredictComparison, type PredictProgress, type RunRecord, type StepMetrics } from './engine-types';
 
 export type { DatasetPreview };
 
 const backend = z.enum(BACKEND_CHOICES);
 const path = z.string().min(1).max(4096);
 const runId = z.string().regex(/^[\w.-]+$/, 'is not a run id');
+const planChanges = z
+  .object({
+    quantization_bit: z.literal(4),
+    gradient_checkpointing: z.literal(true),
+    per_device_train_batch_size: z.number().int().positive(),
+    gradient_accumulation_steps: z.number().int().positive(),
+    cutoff_len: z.number().int().positive(),
+  })
+  .partial()
+  .strict() satisfies z.ZodType<Omit<PlanChanges, 'lora_rank'>>;
 
 /** Parameters of every command, validated where they enter the host. */
 export const commandParams = {
@@ -25,7 +36,16 @@ export const commandParams = {
   /** The config as the forms hold it (TrainConfigInput); the host validates it with trainConfigSchema. output_dir is chosen by the host. */
   'run:start': z.object({ config: z.record(z.string(), z.unknown()), backend }),
   'run:stop': z.object({ id: runId }),
-  'run:resume': z.object({ id: runId, backend }),
+  /** Resumes from the last checkpoint; `changes` (a fix of the run's plan that a resume can take) apply from there on. */
+  'run:resume': z.object({ id: runId, backend, changes: planChanges.optional() }),
+  /**
+   * The forecast of a config before Start (engine/forecast). `device` is the probed backend's device name;
+   * `memoryBytes` the user's answer to "How much memory does your GPU have?" (asked where the platform does not
+   * tell, and open to correction where it does): when given it is used.
+   */
+  'run:plan': z.object({ config: z.record(z.string(), z.unknown()), backend: z.enum(BACKEND_NAMES), device: z.string().max(500), memoryBytes: z.number().positive().max(2 ** 50).nullish() }),
+  /** Trains the config for about ten seconds, writing nothing, to measure the device's speed on it (the plan's time then uses it). */
+  'speed:probe': z.object({ config: z.record(z.string(), z.unknown()), backend: z.enum(BACKEND_NAMES) }),
   'run:list': z.object({}),
   'run:get': z.object({ id: runId }),
   'run:delete': z.object({ id: runId }),
@@ -100,6 +120,8 @@ export interface RunSummary {
   readonly resumable: boolean;
   /** What the health readings said, each kind once, in order (a finished run that diverged is not plain green). */
   readonly health: readonly HealthKind[];
+  /** Why and where it ran out of memory, and the fixes a resume can take; null otherwise. */
+  readonly outOfMemory: OutOfMemory | null;
 }
 
 export interface RunProgress {
@@ -154,6 +176,8 @@ export interface CommandResults {
   'run:start': { readonly id: string };
   'run:stop': { readonly ok: true };
   'run:resume': { readonly id: string };
+  'run:plan': RunPlan;
+  'speed:probe': { readonly tokensPerSecond: number };
   'run:list': { readonly runs: readonly RunSummary[] };
   'run:get': RunDetail;
   'run:delete': { readonly ok: true };

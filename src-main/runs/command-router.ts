@@ -19,6 +19,8 @@ import type { HostPaths } from './host-paths';
 import type { HostServices } from './host-services';
 import { InteractiveEngine, runInOwnEngine } from './interactive-engine';
 import type { RunManager } from './run-manager';
+import { plannedRunConfig } from './run-config';
+import { RunPlanner } from './run-planner';
 
 export type CommandOutcome = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: CommandError };
 
@@ -37,6 +39,7 @@ type Handlers = { [C in CommandName]: (params: z.output<(typeof commandParams)[C
 export class CommandRouter {
   private readonly interactive: InteractiveEngine;
   private readonly prober: BackendProber;
+  private readonly planner: RunPlanner;
   private readonly chat = new EngineSlot('a reply is still being written: wait for it, or stop it first');
   private readonly exports = new EngineSlot('an export is running: wait for it, or cancel it first');
   private readonly evaluation = new EngineSlot('an evaluation is running: wait for it, or stop it first');
@@ -47,6 +50,7 @@ export class CommandRouter {
   constructor(private readonly options: CommandRouterOptions) {
     this.interactive = new InteractiveEngine(options.launchEngine);
     this.prober = new BackendProber(options.launchEngine);
+    this.planner = new RunPlanner(this.interactive, options.launchEngine, options.runs);
     this.handlers = this.makeHandlers();
   }
 
@@ -108,7 +112,9 @@ export class CommandRouter {
         runs.stop(p.id);
         return { ok: true };
       },
-      'run:resume': (p) => runs.resume(p.id, p.backend),
+      'run:resume': (p) => runs.resume(p.id, p.backend, p.changes),
+      'run:plan': (p) => this.planner.plan(plannedRunConfig(p.config, paths.baseDir), p.backend, p.device, p.memoryBytes ?? null),
+      'speed:probe': (p) => this.planner.probe(plannedRunConfig(p.config, paths.baseDir), p.backend),
       'run:list': async () => ({ runs: await runs.list() }),
       'run:get': (p) => runs.get(p.id),
       'run:delete': async (p) => {

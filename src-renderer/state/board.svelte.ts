@@ -18,6 +18,7 @@ import { FilePickerState } from './file-picker-state.svelte';
 import { HostState } from './host-state.svelte';
 import { ModelState } from './model-state.svelte';
 import { NavState } from './nav-state.svelte';
+import { PlanState, type PlanInputs } from './plan-state.svelte';
 import { RunComparisonState } from './run-comparison.svelte';
 import { RunsState } from './runs-state.svelte';
 
@@ -44,6 +45,8 @@ export class Board {
   readonly comparison: RunComparisonState;
   readonly exporter: ExportState;
   readonly picker: FilePickerState;
+  /** The memory and time forecast of the config as it stands. */
+  readonly forecast: PlanState;
   /** True once the setup was restored or preselected: from then on it is saved as it changes. */
   initialized = $state(false);
 
@@ -58,6 +61,7 @@ export class Board {
     this.comparison = new RunComparisonState(this.runs);
     this.exporter = new ExportState(client);
     this.picker = new FilePickerState(client, () => this.host.info?.nativeDialogs === true);
+    this.forecast = new PlanState(client);
   }
 
   /** What the forms say about model and data. */
@@ -93,6 +97,10 @@ export class Board {
       $effect.root(() => {
         $effect(() => this.keepPreviewCurrent());
         $effect(() => this.saveSetup());
+        $effect(() => {
+          const inputs = this.forecastInputs();
+          untrack(() => this.forecast.update(inputs));
+        });
         $effect(() => {
           const fit = { examples: this.dataset.trainableRows, contextLength: this.model.info?.maxPositionEmbeddings ?? null };
           untrack(() => this.config.setFit(fit));
@@ -164,6 +172,14 @@ export class Board {
     void datasetDir;
     this.dataset.previewPending();
     this.previewTimer = setTimeout(() => void this.dataset.inspect(this.model.dir, cutoff), PREVIEW_DELAY_MS);
+  }
+
+  /** What the forecast is asked for: the config Start would run, on the probed device; null until there is one. */
+  private forecastInputs(): PlanInputs | null {
+    const probe = this.host.probe;
+    if (!this.initialized || !probe || this.host.probing || !this.model.info || !this.dataset.dataset || this.dataset.error !== null || !this.config.valid) return null;
+    const endedRuns = this.runs.list.filter((r) => r.status !== 'running').length;
+    return { config: this.config.runConfig(this.choice), backend: probe.name, device: probe.device, endedRuns };
   }
 
   private saveSetup(): void {

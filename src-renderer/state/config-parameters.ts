@@ -17,6 +17,9 @@ export function formParameters(v: FormValues, extras: Readonly<Record<string, un
   out['lora_target'] = v.lora_target === 'all' ? 'all' : v.lora_target.join(',');
   out['use_rslora'] = v.use_rslora;
   out['lr_scheduler_type'] = v.lr_scheduler_type;
+  // Written only when on: absent means the same (16-bit, no checkpointing) here and in LLaMA-Factory.
+  if (v.quantization_bit === 4) out['quantization_bit'] = 4;
+  if (v.gradient_checkpointing) out['gradient_checkpointing'] = true;
   return ordered({ ...extras, ...out });
 }
 

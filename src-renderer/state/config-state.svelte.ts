@@ -4,11 +4,13 @@
  * or the YAML file `tuneboard train` reads.
  */
 import { stringify as stringifyYaml } from 'yaml';
+import type { PlanChanges } from '../../src-main/protocol/run-plan';
 import { checkConfigKeys, parseConfigText, trainConfigSchema } from '../../src-main/protocol/train-config';
 import { lastPathPart } from '../display-format';
 import { checkConfig } from './config-check';
 import { NUMBER_KEYS, OPTIONAL_KEYS, type FieldProblem, type NumberKey } from './config-fields';
 import { formParameters, ordered } from './config-parameters';
+import { withChanges } from './plan-changes';
 import { fitPreset, UNKNOWN_FIT, type PresetFit } from './preset-fitting';
 import { copyOf, PRESETS, type FormValues, type PresetName } from './training-presets';
 
@@ -25,7 +27,7 @@ export interface LoadedYaml {
   readonly ignored: readonly string[];
 }
 
-const FORM_KEYS = new Set<string>([...NUMBER_KEYS, 'lora_target', 'use_rslora', 'lr_scheduler_type', 'model_name_or_path', 'dataset', 'dataset_dir', 'output_dir', 'stage', 'finetuning_type']);
+const FORM_KEYS = new Set<string>([...NUMBER_KEYS, 'lora_target', 'use_rslora', 'lr_scheduler_type', 'model_name_or_path', 'dataset', 'dataset_dir', 'output_dir', 'stage', 'finetuning_type', 'quantization_bit', 'gradient_checkpointing']);
 const PLACEHOLDER = 'x';
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
@@ -47,7 +49,12 @@ export class ConfigState {
   readonly cutoffLen = $derived(positiveInteger(this.values.numbers.cutoff_len));
 
   applyPreset(name: PresetName): void {
-    this.values = fitPreset(name, this.fit);
+    this.values = this.withMemoryChoices(fitPreset(name, this.fit));
+  }
+
+  /** A fix of the forecast: its new values go into the forms. */
+  applyChanges(changes: PlanChanges): void {
+    this.values = withChanges(this.values, changes);
   }
 
   /** New model or data: a preset in use is fitted again to them; values the user changed stay as they are. */
@@ -55,7 +62,7 @@ export class ConfigState {
     if (fit.examples === this.fit.examples && fit.contextLength === this.fit.contextLength) return;
     const preset = this.presetOf(this.fit);
     this.fit = fit;
-    if (preset) this.values = fitPreset(preset, fit);
+    if (preset) this.values = this.withMemoryChoices(fitPreset(preset, fit));
   }
 
   /** The parameters as config keys (no model or data), in the schema's order. */
@@ -92,6 +99,8 @@ export class ConfigState {
     values.lora_target = names.includes('all') || names.includes('all-linear') ? 'all' : names;
     values.use_rslora = config['use_rslora'] === true;
     values.lr_scheduler_type = (config['lr_scheduler_type'] as FormValues['lr_scheduler_type'] | undefined) ?? 'linear';
+    values.quantization_bit = quantizationBitOf(config['quantization_bit']);
+    values.gradient_checkpointing = config['gradient_checkpointing'] === true;
     this.values = values;
     this.extras = Object.fromEntries(Object.entries(config).filter(([k]) => !FORM_KEYS.has(k)));
     this.outputDir = typeof config['output_dir'] === 'string' ? config['output_dir'] : null;
@@ -116,7 +125,12 @@ export class ConfigState {
 
   private presetOf(fit: PresetFit): PresetName | null {
     const current = JSON.stringify(this.values);
-    return PRESET_NAMES.find((name) => JSON.stringify(fitPreset(name, fit)) === current) ?? null;
+    return PRESET_NAMES.find((name) => JSON.stringify(this.withMemoryChoices(fitPreset(name, fit))) === current) ?? null;
+  }
+
+  /** A preset is about training, not the device: precision and gradient checkpointing stay as chosen. */
+  private withMemoryChoices(values: FormValues): FormValues {
+    return { ...values, quantization_bit: this.values.quantization_bit, gradient_checkpointing: this.values.gradient_checkpointing };
   }
 }
 
@@ -127,6 +141,13 @@ function dataKeys(choice: DataChoice): Record<string, unknown> {
 function schemaDefault(key: NumberKey): string {
   const parsed = trainConfigSchema.safeParse({ model_name_or_path: PLACEHOLDER, dataset: PLACEHOLDER, output_dir: PLACEHOLDER });
   return parsed.success ? String(parsed.data[key] ?? '') : '';
+}
+
+/** A loaded YAML's quantization_bit, refused with the schema's words unless absent or 4. */
+function quantizationBitOf(value: unknown): 4 | null {
+  const parsed = trainConfigSchema.shape.quantization_bit.safeParse(value);
+  if (!parsed.success) throw new Error(`quantization_bit: ${parsed.error.issues[0]?.message ?? 'must be 4'}`);
+  return parsed.data === 4 ? 4 : null;
 }
 
 function positiveInteger(text: string): number | null {

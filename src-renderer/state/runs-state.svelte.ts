@@ -4,6 +4,7 @@
  */
 import type { BoardClient, RunSummary } from '../../src-main/protocol/board-api';
 import type { BackendChoice } from '../../src-main/protocol/engine-types';
+import type { PlanChanges } from '../../src-main/protocol/run-plan';
 import { messageOf } from './failure-message';
 import { RunView } from './run-view.svelte';
 import { diverged } from './run-verdict';
@@ -92,9 +93,10 @@ export class RunsState {
     await this.act('stop', () => this.client.invoke('run:stop', { id }));
   }
 
-  async resume(id: string, backend: BackendChoice): Promise<void> {
+  /** `changes`: a fix of the run's plan that a resume can take (a run that ran out of memory). */
+  async resume(id: string, backend: BackendChoice, changes?: Omit<PlanChanges, 'lora_rank'>): Promise<void> {
     await this.act('resume', async () => {
-      const { id: resumed } = await this.client.invoke('run:resume', { id, backend });
+      const { id: resumed } = await this.client.invoke('run:resume', { id, backend, ...(changes ? { changes } : {}) });
       await this.adopt(resumed);
     });
   }

@@ -17,6 +17,9 @@ export interface FormValues {
   lr_scheduler_type: SchedulerType;
   /** Whether the run is measured in epochs (num_train_epochs) or optimizer steps (max_steps). */
   duration: 'epochs' | 'steps';
+  /** The base model's precision: null keeps its own 16-bit weights, 4 quantizes them to NF4 (QLoRA). */
+  quantization_bit: 4 | null;
+  gradient_checkpointing: boolean;
 }
 
 export const PRESETS: Record<PresetName, FormValues> = {
@@ -45,6 +48,8 @@ export const PRESETS: Record<PresetName, FormValues> = {
     use_rslora: false,
     lr_scheduler_type: 'cosine',
     duration: 'steps',
+    quantization_bit: null,
+    gradient_checkpointing: false,
   },
   balanced: {
     numbers: {
@@ -71,6 +76,8 @@ export const PRESETS: Record<PresetName, FormValues> = {
     use_rslora: false,
     lr_scheduler_type: 'cosine',
     duration: 'epochs',
+    quantization_bit: null,
+    gradient_checkpointing: false,
   },
 };
 
