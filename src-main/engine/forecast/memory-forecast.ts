@@ -4,7 +4,7 @@
  * kept (weight-storage.ts, which loading follows), and from what the engine's ops keep for the backward pass:
  *
  *   base weights  the frozen weights as stored on the device (32-bit, 16-bit or NF4)
- *   adapter       the LoRA weights, their gradients, and AdamW's moments and flat copy
+ *   adapter       the LoRA weights, their gradients, and AdamW's moments
  *   activations   what each layer keeps for its backward pass (with gradient checkpointing: its input only,
  *                 and one layer recomputed at a time)
  *   attention     the backward pass's recomputed probabilities and their gradients, one layer at a time
@@ -68,7 +68,7 @@ const MLP_COPIES: Record<BackendName, number> = { webgpu: 6, tensorflow: 10, was
  */
 const OVERHEAD: Record<BackendName, number> = { webgpu: 0, tensorflow: 0, wasm: 16 * 2 ** 20, cpu: 0 };
 /** Adapter-sized vectors besides the weights and moments: the gradients, then the flat copies the update makes. */
-const UPDATE_COPIES = 4;
+const UPDATE_COPIES = 5;
 
 /**
  * The chunk's gradient times the LM head, [c, V] · [V, H]: with k = V long and few output tiles, the WGSL GEMM
@@ -91,8 +91,8 @@ export function forecastMemory(r: ForecastRequest): MemoryForecast {
   const loraPerLayer = targets.length / layers;
 
   const base = r.storage.bytes.total;
-  // The LoRA weights, AdamW's two moments and its flat copy of the weights, and one more flat vector.
-  const adapter = 5 * F32 * loraParameters;
+  // The LoRA weights, AdamW's two moments, and one more flat vector.
+  const adapter = 4 * F32 * loraParameters;
   // A layer keeps its input and normed input for each norm, q and k after RoPE, v transposed, attention's
   // merged output, the MLP's gate, up and their product, and each LoRA layer's down-projection [N, r].
   const perLayer = F32 * N * (4 * h + 2 * heads.query * heads.dim + 2 * heads.keyValue * heads.dim + 3 * m + loraPerLayer * r.rank);
