@@ -3,8 +3,8 @@
 // gets the common list plus the filter that keeps only its own Dawn build.
 
 /**
- * The app is the built output plus the runtime dependencies of out/main (zod, yaml) and of the engine (webgpu,
- * external because of its native dawn.node). tfjs, float16, the tokenizers, jieba-wasm (its .wasm copied beside
+ * The app is the built output plus the runtime dependencies of out/main (zod, yaml) and of the engine (webgpu and
+ * node-llama-cpp, external because of their native modules). tfjs, float16, the tokenizers, jieba-wasm (its .wasm copied beside
  * the engine), chart.js and ws are bundled into out/engine and out/renderer, so their packages stay out. No sources, tests or maps.
  */
 const common = [
@@ -22,6 +22,8 @@ const common = [
   '!node_modules/ws/**',
   '!node_modules/webgpu/build/**',
   '!node_modules/webgpu/node_modules/**',
+  // The GGUF check runs llama.cpp on the CPU (gpu: false): its CUDA and Vulkan builds (over 600 MB) stay out.
+  '!node_modules/@node-llama-cpp/*-{cuda,cuda-ext,vulkan}/**',
 ];
 
 /** Only one platform's Dawn: an exclusion of the others (electron-builder does not re-include inside node_modules). */
@@ -34,8 +36,9 @@ module.exports = {
   copyright: 'Copyright © TuneBoard authors',
   directories: { output: 'dist', buildResources: 'build' },
   files: common,
-  // The engine is forked as a process (an ES module that loads Dawn's native module): both live outside app.asar.
-  asarUnpack: ['out/engine/**', 'node_modules/webgpu/**'],
+  // The engine is forked as a process (an ES module that loads Dawn's native module, and llama.cpp's binaries for
+  // the GGUF check): they live outside app.asar.
+  asarUnpack: ['out/engine/**', 'node_modules/webgpu/**', 'node_modules/node-llama-cpp/**', 'node_modules/@node-llama-cpp/**'],
   extraResources: [
     { from: 'resources/demo-model', to: 'demo-model' },
     { from: 'resources/datasets', to: 'datasets' },

@@ -70,6 +70,9 @@ test('electron-builder --dir packs the board, the engine and the demo into the a
   // The engine is a process of its own and loads a native module: both are unpacked beside app.asar.
   expect(existsSync(join(resources, 'app.asar.unpacked/out/engine/tuneboard.mjs'))).toBe(true);
   expect(existsSync(join(resources, `app.asar.unpacked/node_modules/webgpu/dist/linux-${process.arch}/dawn.node`))).toBe(true);
+  // llama.cpp's CPU build for the GGUF check, unpacked to load; not its CUDA or Vulkan builds.
+  expect(existsSync(join(resources, `app.asar.unpacked/node_modules/@node-llama-cpp/linux-${process.arch}/bins/linux-${process.arch}/llama-addon.node`))).toBe(true);
+  expect(packed.filter((f) => /^\/node_modules\/@node-llama-cpp\/[^/]*-(cuda|vulkan)/.test(f))).toEqual([]);
   // The embedded demo model and sample dataset, where the packaged app looks for them (process.resourcesPath).
   for (const f of ['demo-model/config.json', 'demo-model/model.safetensors', 'demo-model/tokenizer.json', 'datasets/sample_alpaca.json']) {
     expect(existsSync(join(resources, f)), f).toBe(true);
