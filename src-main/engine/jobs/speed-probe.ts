@@ -9,23 +9,20 @@ import { initBackend } from '../backend/backend';
 import { collate, padTokenId } from '../data';
 import { UserError } from '../errors';
 import { LoraAdapter } from '../lora/lora-adapter';
-import { resolveTargets } from '../lora/lora-config';
-import { loadModel } from '../model/load-model';
-import { LINEAR_LAYERS } from '../model/model-layout';
-import { storageOfBits } from '../model/weight-storage';
-import { AdamW } from '../train/adamw';
+import { AdamW, adamwOptionsOf } from '../train/adamw';
 import { DataOrder } from '../train/data-order';
 import { queueStep, readStep } from '../train/train-step';
+import { loadRunModel, loraSetup } from './run-model';
 import { prepareRunData } from './training-data';
 
 const PROBE_SECONDS = 10;
 
 export async function probeSpeed(config: TrainConfig, backend: BackendName, signal?: AbortSignal): Promise<{ tokensPerSecond: number }> {
   await initBackend(backend);
-  const loaded = await loadModel(config.model_name_or_path, undefined, { storage: storageOfBits(config.quantization_bit), doubleQuant: config.double_quantization });
-  const lora = { r: config.lora_rank, alpha: config.lora_alpha ?? 2 * config.lora_rank, dropout: config.lora_dropout, targetModules: resolveTargets(config.lora_target, LINEAR_LAYERS), useRslora: config.use_rslora, baseModel: null };
-  const adapter = LoraAdapter.attach(loaded.model, lora, { kind: 'peft-default', seed: config.seed });
-  const optimizer = new AdamW(adapter.parameters(), { beta1: config.adam_beta1, beta2: config.adam_beta2, eps: config.adam_epsilon, weightDecay: config.weight_decay });
+  const loaded = await loadRunModel(config);
+  const { lora, init } = await loraSetup(config, null);
+  const adapter = LoraAdapter.attach(loaded.model, lora, init);
+  const optimizer = new AdamW(adapter.parameters(), adamwOptionsOf(config));
   try {
     const { train } = await prepareRunData(loaded, config);
     const order = new DataOrder(train.length, config.per_device_train_batch_size, config.gradient_accumulation_steps, config.shuffle, config.seed);

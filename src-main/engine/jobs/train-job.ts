@@ -16,14 +16,12 @@ import { recogniseOutOfMemory } from '../backend/out-of-memory';
 import { UserError, describeError, fileSystemError } from '../errors';
 import { createOutputFolder, isWithin, realPath, refuseSpecialFolder } from '../output-folders';
 import { formatBytes, formatLoss } from '../../protocol/quantities';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter } from '../lora/adapter-files';
-import { LoraAdapter, type LoraInit } from '../lora/lora-adapter';
-import { resolveTargets, type LoraConfig } from '../lora/lora-config';
-import { LINEAR_LAYERS } from '../model/model-layout';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, writeAdapter } from '../lora/adapter-files';
+import { LoraAdapter } from '../lora/lora-adapter';
+import type { LoraConfig } from '../lora/lora-config';
 import { readModelConfig, type ModelConfig } from '../formats/model-config';
 import type { CausalLM } from '../model/causal-lm';
-import { loadModel } from '../model/load-model';
-import { describeBase, storageOfBits } from '../model/weight-storage';
+import { describeBase } from '../model/weight-storage';
 import { loadCheckpoint, type SavedCheckpoint } from '../train/checkpoint';
 import { CHECKPOINTS_DIR, findCheckpoint, listCheckpoints } from '../train/checkpoint-folders';
 import { DataOrder } from '../train/data-order';
@@ -36,6 +34,7 @@ import { MemoryProbe } from '../backend/memory-probe';
 import { padTokenId } from '../data';
 import { OutOfMemoryFailure, reportOutOfMemory } from './out-of-memory-report';
 import { prepareRunData, type PreparedData } from './training-data';
+import { loadRunModel, loraSetup } from './run-model';
 
 export interface TrainJobOptions {
   readonly backend: BackendChoice;
@@ -138,7 +137,7 @@ interface TrainingSession {
 
 async function setUpSession(config: TrainConfig, resume: string | null, run: RunLog): Promise<TrainingSession> {
   checkCutoff(config, await readModelConfig(config.model_name_or_path));
-  const loaded = await loadModel(config.model_name_or_path, undefined, { storage: storageOfBits(config.quantization_bit), doubleQuant: config.double_quantization });
+  const loaded = await loadRunModel(config);
   run.emit({ type: 'log', level: 'info', message: describeBase(loaded.base.storage, loaded.base.bytes) });
   let adapter: LoraAdapter | null = null;
   try {
@@ -282,30 +281,6 @@ class RunLog {
     await this.record.update({ status: 'failed', finished_at: new Date().toISOString(), error: describeError(err), out_of_memory: outOfMemory });
     await this.files.log(`failed: ${describeError(err)}`);
   }
-}
-
-/** LoRA settings from the config keys, or from the adapter being continued; weights from a checkpoint when resuming. */
-async function loraSetup(config: TrainConfig, checkpoint: SavedCheckpoint | null): Promise<{ lora: LoraConfig; init: LoraInit }> {
-  const base = { baseModel: config.model_name_or_path };
-  let lora: LoraConfig;
-  let init: LoraInit;
-  if (config.adapter_name_or_path) {
-    const existing = await readAdapter(config.adapter_name_or_path, LINEAR_LAYERS);
-    lora = { ...existing.config, dropout: config.lora_dropout, ...base };
-    init = { kind: 'weights', tensors: existing.tensors };
-  } else {
-    lora = {
-      r: config.lora_rank,
-      alpha: config.lora_alpha ?? config.lora_rank * 2,
-      dropout: config.lora_dropout,
-      targetModules: resolveTargets(config.lora_target, LINEAR_LAYERS),
-      useRslora: config.use_rslora,
-      ...base,
-    };
-    init = { kind: 'peft-default', seed: config.seed };
-  }
-  if (checkpoint) init = { kind: 'weights', tensors: (await readAdapter(checkpoint.dir, LINEAR_LAYERS)).tensors };
-  return { lora, init };
 }
 
 /** A run that failed before its first step (a wrong key, a model too big) left nothing worth keeping: retrying may reuse its folder. */

@@ -11,6 +11,7 @@
  * used it, so the step holds two or three temporaries the size of the adapter, not a dozen: for Llama-3.1-8B with
  * rank 16 on every projection (42 M weights, 168 MB a copy) that is the difference between 1.5 and 3.7 GB.
  */
+import type { TrainConfig } from '../../protocol/train-config';
 import * as tf from '../backend/tf';
 
 export interface AdamWOptions {
@@ -18,6 +19,11 @@ export interface AdamWOptions {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
+}
+
+/** The optimizer keys of a training config (LLaMA-Factory's adam_* and weight_decay). */
+export function adamwOptionsOf(config: Pick<TrainConfig, 'adam_beta1' | 'adam_beta2' | 'adam_epsilon' | 'weight_decay'>): AdamWOptions {
+  return { beta1: config.adam_beta1, beta2: config.adam_beta2, eps: config.adam_epsilon, weightDecay: config.weight_decay };
 }
 
 export interface AdamWState {

@@ -11,7 +11,7 @@ import { collate, type TokenizedExample } from '../data';
 import type { MemoryProbe } from '../backend/memory-probe';
 import type { LoraAdapter } from '../lora/lora-adapter';
 import type { CausalLM } from '../model/causal-lm';
-import { AdamW } from './adamw';
+import { AdamW, adamwOptionsOf } from './adamw';
 import { saveCheckpoint, type SavedCheckpoint } from './checkpoint';
 import type { DataOrder } from './data-order';
 import { evaluateLoss } from './evaluate';
@@ -57,7 +57,7 @@ export interface TrainerOutcome {
 export async function runTrainer(s: TrainerSetup): Promise<TrainerOutcome> {
   const { config, schedule } = s;
   const params = s.adapter.parameters();
-  const optimizer = new AdamW(params, { beta1: config.adam_beta1, beta2: config.adam_beta2, eps: config.adam_epsilon, weightDecay: config.weight_decay });
+  const optimizer = new AdamW(params, adamwOptionsOf(config));
   let step = 0;
   if (s.resume) {
     optimizer.load(s.resume.state.step, s.resume.optimizerM, s.resume.optimizerV);
