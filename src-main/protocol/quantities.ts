@@ -3,6 +3,9 @@
  * units (1 GB = 10^9 bytes, as Hugging Face shard sizes and nvidia-smi's GB are) and three significant digits.
  */
 
+/** Bytes per unit of a size as people write one: decimal GB as transformers and nvidia-smi count, binary GiB. Upper case. */
+export const BYTE_UNITS: Readonly<Record<string, number>> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+
 /** 812_100_000 → "812 MB", 13_900_000_000 → "13.9 GB", 1_770_000 → "1.77 MB". */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return '–';
